@@ -1,0 +1,23 @@
+"""coprod_bayes: Bayesian multilevel models of citizen co-production surveys.
+
+The bundled 2008 five-country data are synthetic: a simulator calibrated to the published
+figures, because the microdata are not public.
+"""
+
+from . import classical
+from .errors import CoprodError, ConvergenceWarning, SpecError, SurveyDataError
+from .survey import Codebook, Survey, load_codebook, read_survey
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "classical",
+    "Codebook",
+    "CoprodError",
+    "ConvergenceWarning",
+    "SpecError",
+    "Survey",
+    "SurveyDataError",
+    "load_codebook",
+    "read_survey",
+]

@@ -1,0 +1,71 @@
+"""The papers' classical tables in one call, tidy and in the papers' layout."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..published import published_figures
+from ..survey.survey import Survey
+from .means import group_means
+from .ols import ols_table
+from .reliability import alphas
+
+__all__ = ["PAPER_TABLES", "paper_predictors", "tables", "paper_layout"]
+
+#: The papers' regression tables: name -> outcome index.
+PAPER_TABLES = {"table2_individual": "individual", "table3_collective": "collective"}
+
+
+def paper_predictors() -> list[str]:
+    """The nine predictors of Tables 2-3, in the papers' order."""
+    return list(published_figures("eu5_2008")["predictors"])
+
+
+def tables(survey: Survey, weighted: bool = False, predictors: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """The papers' tables computed on ``survey``.
+
+    Returns
+    -------
+    dict of DataFrame
+        ``table2_individual`` and ``table3_collective`` (tidy OLS, per country and pooled),
+        ``alphas``, ``country_means`` (Figures 3-4, weighted), ``area_means``.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> t = tables(cb.simulate(n_per_country=150, seed=0))
+    >>> sorted(t)
+    ['alphas', 'area_means', 'country_means', 'table2_individual', 'table3_collective']
+    """
+    predictors = predictors or paper_predictors()
+    out = {name: ols_table(survey, outcome, predictors, weighted=weighted)
+           for name, outcome in PAPER_TABLES.items()}
+    out["alphas"] = alphas(survey)
+    cb = survey.codebook
+    names = [n for n in ("individual", "collective", "coproduction")
+             if n in cb.constructs or n in cb.indexes]
+    out["country_means"] = pd.concat([group_means(survey, n) for n in names], ignore_index=True)
+    rows = []
+    for area in cb.areas:
+        for n in names:
+            m = group_means(survey, n, area=area)
+            w = m["n"]
+            rows.append({"area": area, "index": n,
+                         "mean": float((m["mean"] * w).sum() / w.sum())})
+    out["area_means"] = pd.DataFrame(rows)
+    return out
+
+
+def paper_layout(table: pd.DataFrame, group: str = "country", digits: int = 3) -> pd.DataFrame:
+    """A tidy OLS table in the papers' layout: predictors as rows, groups as columns,
+    cells such as ``0.137***``, with ``n`` and ``R2`` rows at the bottom."""
+    t = table.copy()
+    t["cell"] = t["beta"].map(lambda b: f"{b:.{digits}f}") + t["stars"]
+    order = list(dict.fromkeys(t[group]))
+    wide = t.pivot(index="predictor", columns=group, values="cell")
+    wide = wide.loc[list(dict.fromkeys(t["predictor"])), order]
+    stats_rows = t.drop_duplicates(group).set_index(group)
+    wide.loc["n"] = stats_rows["n"].astype(int).astype(str).reindex(order)
+    wide.loc["R2"] = stats_rows["r2"].map(lambda v: f"{v:.3f}").reindex(order)
+    wide.columns.name = None
+    return wide

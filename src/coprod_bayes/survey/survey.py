@@ -1,0 +1,179 @@
+"""The validated survey wave every analysis starts from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .codebook import Codebook, load_codebook
+from .validate import validate_frame
+
+__all__ = ["Survey"]
+
+
+@dataclass(frozen=True, eq=False)
+class Survey:
+    """A survey wave validated against its codebook.
+
+    Build it with :func:`coprod_bayes.read_survey` or :func:`coprod_bayes.simulate`, or
+    directly as ``Survey.from_frame(df, codebook)``.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        One row per respondent: codes as float (missing answers NaN), groups as strings.
+    codebook : Codebook
+    missing_reasons : DataFrame
+        Why each missing answer is missing (``dont_know``, ``refused``), for columns that had
+        missing-value codes.
+    truth : dict or None
+        For simulated surveys, every generating parameter.
+    source : str
+        Where the data came from (a path, ``"simulated"`` ...).
+    """
+
+    frame: pd.DataFrame
+    codebook: Codebook
+    missing_reasons: pd.DataFrame = field(default_factory=pd.DataFrame)
+    truth: dict[str, Any] | None = None
+    source: str = ""
+
+    @classmethod
+    def from_frame(
+        cls, df: pd.DataFrame, codebook: str | Codebook = "eu5_2008", *, source: str = "",
+        truth: dict | None = None,
+    ) -> Survey:
+        """Validate ``df`` against ``codebook`` and wrap it.
+
+        Raises
+        ------
+        SurveyDataError
+            If the data do not match the codebook (see :func:`validate_frame`).
+
+        Examples
+        --------
+        >>> import coprod_bayes as cb
+        >>> s = cb.simulate(n_per_country=50, seed=1)
+        >>> Survey.from_frame(s.frame, "eu5_2008").n_respondents
+        250
+        """
+        cbk = load_codebook(codebook)
+        frame, reasons = validate_frame(df, cbk)
+        return cls(frame.reset_index(drop=True), cbk, reasons.reset_index(drop=True), truth,
+                   source)
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def n_respondents(self) -> int:
+        """Number of respondents (rows)."""
+        return len(self.frame)
+
+    @property
+    def wave(self) -> str | None:
+        """The wave's label from the codebook (``"2008"``) or its ``wave`` column."""
+        if "wave" in self.frame.columns:
+            vals = self.frame["wave"].dropna().unique()
+            if len(vals) == 1:
+                return str(vals[0])
+        return self.codebook.wave
+
+    def levels(self, group: str = "country") -> list[str]:
+        """The group's levels in codebook order."""
+        return list(self.codebook.group(group).levels)
+
+    def weights(self) -> pd.Series:
+        """The survey weights (ones when the codebook names no weight)."""
+        if self.codebook.weight:
+            return self.frame[self.codebook.weight].astype(float)
+        return pd.Series(1.0, index=self.frame.index, name="weight")
+
+    # ------------------------------------------------------------------ scoring
+    def scored_items(self, construct: str | None = None) -> pd.DataFrame:
+        """Item responses with reverse-keyed items reversed (``min + max - code``).
+
+        Parameters
+        ----------
+        construct : str, optional
+            Only this construct's items.
+        """
+        items = (
+            self.codebook.items if construct is None else self.codebook.items_of(construct)
+        )
+        out = {}
+        for it in items:
+            x = self.frame[it.column]
+            out[it.column] = (it.scale.min + it.scale.max - x) if it.reverse else x
+        return pd.DataFrame(out, index=self.frame.index)
+
+    def item_nonresponse(self) -> pd.DataFrame:
+        """Share of missing answers per item column, with counts by reason."""
+        rows = []
+        for col in self.codebook.item_columns + self.codebook.demographic_columns:
+            n_miss = int(self.frame[col].isna().sum())
+            row = {"column": col, "missing": n_miss, "share": n_miss / max(1, len(self.frame))}
+            if col in self.missing_reasons.columns:
+                counts = self.missing_reasons[col].value_counts()
+                row.update({str(k): int(v) for k, v in counts.items()})
+            rows.append(row)
+        return pd.DataFrame(rows).fillna(0)
+
+    def summary(self) -> dict[str, pd.DataFrame]:
+        """Respondents per group level and item non-response per column."""
+        out = {}
+        for g in self.codebook.groups:
+            counts = self.frame[g.column].value_counts().reindex(list(g.levels), fill_value=0)
+            out[g.column] = counts.rename("respondents").rename_axis(g.column).reset_index()
+        out["nonresponse"] = self.item_nonresponse()
+        return out
+
+    # ------------------------------------------------------------------ long format
+    def to_long(self) -> pd.DataFrame:
+        """One row per respondent x policy area.
+
+        Each construct measured once per area becomes one column named after the construct
+        (``efficacy``); a construct with several items per area becomes ``{construct}_{k}``
+        (``individual_1`` ... ``individual_4``), numbered by the items' order in the area.
+        Reverse-keyed items are reversed. Items without an area are not included.
+
+        Examples
+        --------
+        >>> import coprod_bayes as cb
+        >>> long = cb.simulate(n_per_country=20, seed=2).to_long()
+        >>> long.shape[0]
+        300
+        """
+        cb = self.codebook
+        keep = [cb.id, *cb.group_columns]
+        if cb.weight:
+            keep.append(cb.weight)
+        keep += cb.demographic_columns
+        scored = self.scored_items()
+        parts = []
+        for area in cb.areas:
+            part = self.frame[keep].copy()
+            part.insert(1, "area", area)
+            for construct in cb.constructs:
+                items = cb.items_of(construct, area)
+                if len(items) == 1:
+                    part[construct] = scored[items[0].column].to_numpy()
+                else:
+                    for k, it in enumerate(items, 1):
+                        part[f"{construct}_{k}"] = scored[it.column].to_numpy()
+            parts.append(part)
+        long = pd.concat(parts, ignore_index=True)
+        long["area"] = pd.Categorical(long["area"], categories=list(cb.areas))
+        order = np.argsort(np.tile(np.arange(len(self.frame)), len(cb.areas)), kind="stable")
+        return long.iloc[order].reset_index(drop=True)
+
+    def __repr__(self) -> str:
+        groups = ", ".join(
+            f"{g.column}: {len(g.levels)}" for g in self.codebook.groups
+        )
+        return (
+            f"Survey({self.codebook.name!r}, wave={self.wave!r}, "
+            f"{self.n_respondents} respondents, {len(self.codebook.items)} items, {groups}"
+            f"{', simulated' if self.truth is not None else ''})"
+        )
