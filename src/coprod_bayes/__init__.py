@@ -7,6 +7,7 @@ figures, because the microdata are not public.
 from . import classical
 from .errors import CoprodError, ConvergenceWarning, SpecError, SurveyDataError
 from .survey import Codebook, Survey, load_codebook, read_survey
+from .survey.simulate import simulate
 
 __version__ = "0.1.0"
 
@@ -20,4 +21,5 @@ __all__ = [
     "SurveyDataError",
     "load_codebook",
     "read_survey",
+    "simulate",
 ]
