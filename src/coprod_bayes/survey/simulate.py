@@ -228,7 +228,14 @@ def _n_by_country(design: dict, levels: list[str], n_per_country) -> dict[str, i
         unknown = sorted(set(n_per_country) - set(levels))
         if unknown:
             raise SurveyDataError(f"n_per_country names unknown countries {unknown}; known: {levels}")
-        return {c: int(n_per_country.get(c, 0)) for c in levels}
+        out = {c: int(n_per_country.get(c, 0)) for c in levels}
+        empty = [c for c in levels if out[c] <= 0]
+        if empty:
+            raise SurveyDataError(
+                f"n_per_country gives no respondents to {empty}; every country of the "
+                "codebook needs some (a survey with an empty group does not validate)"
+            )
+        return out
     return {c: int(n_per_country) for c in levels}
 
 

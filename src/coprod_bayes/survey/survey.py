@@ -90,6 +90,27 @@ class Survey:
             return self.frame[self.codebook.weight].astype(float)
         return pd.Series(1.0, index=self.frame.index, name="weight")
 
+    def to_raw(self) -> pd.DataFrame:
+        """The frame with missing answers coded again as the codebook's missing-value codes.
+
+        Writing ``to_raw()`` to a file and reading it back gives the same survey, reasons for
+        missing answers included. Cells missing without a recorded reason stay empty.
+        """
+        raw = self.frame.copy()
+        cb = self.codebook
+        code_of = {it.column: it.scale.missing for it in cb.items}
+        code_of.update({d.column: d.missing for d in cb.demographics})
+        for col in self.missing_reasons.columns:
+            inverse = {reason: code for code, reason in code_of.get(col, {}).items()}
+            reason = self.missing_reasons[col]
+            has = reason.notna().to_numpy()
+            if has.any():
+                raw.loc[has, col] = reason[has].map(inverse).astype(float).to_numpy()
+        for col in cb.item_columns + cb.demographic_columns:
+            if raw[col].notna().all():
+                raw[col] = raw[col].astype("int64")
+        return raw
+
     # ------------------------------------------------------------------ scoring
     def scored_items(self, construct: str | None = None) -> pd.DataFrame:
         """Item responses with reverse-keyed items reversed (``min + max - code``).

@@ -1,0 +1,5 @@
+"""``python -m coprod_bayes`` runs the command line."""
+
+from .cli import app
+
+app()

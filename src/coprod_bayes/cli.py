@@ -1,0 +1,179 @@
+"""The ``coprod-bayes`` command line. Only this module prints."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import CoprodError
+
+app = typer.Typer(
+    name="coprod-bayes", no_args_is_help=True, add_completion=False,
+    help="Bayesian multilevel models of citizen co-production surveys, beside the papers' "
+         "classical tables. The bundled 2008 data are synthetic, calibrated to the published "
+         "figures (the microdata are not public).",
+)
+# Without a terminal (CI, pipes) rich would wrap tables at 80 columns.
+console = Console(width=None if Console().is_terminal else 160)
+err = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 160)
+
+DataOpt = Annotated[
+    Path | None,
+    typer.Option("--data", help="Survey file (.csv, .parquet, .sav, .dta); default: the "
+                 "embedded calibrated simulation of the 2008 wave (seed 0)."),
+]
+CodebookOpt = Annotated[
+    str, typer.Option("--codebook", help="Built-in codebook name or path to a YAML codebook.")
+]
+
+
+def _fail(error: Exception) -> None:
+    err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+    raise typer.Exit(code=1)
+
+
+def _load(data: Path | None, codebook: str):
+    from .survey.read import read_survey
+    from .survey.simulate import simulate
+
+    if data is None:
+        return simulate(codebook=codebook, seed=0)
+    return read_survey(data, codebook=codebook)
+
+
+def _print_frame(df: pd.DataFrame, title: str, index: bool = True) -> None:
+    table = Table(title=title, title_justify="left", show_lines=False)
+    if index:
+        table.add_column(str(df.index.name or ""), style="bold")
+    for col in df.columns:
+        table.add_column(str(col), justify="right")
+    for idx, row in df.iterrows():
+        cells = [_cell(v) for v in row]
+        table.add_row(*([str(idx)] if index else []), *cells)
+    console.print(table)
+
+
+def _cell(v) -> str:
+    if isinstance(v, float):
+        if pd.isna(v):
+            return ""
+        return str(int(v)) if v.is_integer() and abs(v) >= 1 else f"{v:.3f}"
+    return str(v)
+
+
+def write_frame(df: pd.DataFrame, out: Path) -> None:
+    """Write raw survey codes to ``out``; the format follows the extension."""
+    suffix = out.suffix.lower()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        df.to_csv(out, index=False)
+    elif suffix in (".parquet", ".pq"):
+        df.to_parquet(out, index=False)
+    elif suffix in (".sav", ".dta"):
+        import pyreadstat
+
+        plain = df.copy()
+        for col in plain.columns:
+            if isinstance(plain[col].dtype, pd.StringDtype):
+                plain[col] = plain[col].astype(object)
+        (pyreadstat.write_sav if suffix == ".sav" else pyreadstat.write_dta)(plain, str(out))
+    else:
+        raise CoprodError(f"unknown output format {suffix!r}; use .csv, .parquet, .sav or .dta")
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option("--out", help="Output file: .csv, .parquet, .sav or .dta")],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    n_per_country: Annotated[int | None, typer.Option(
+        "--n-per-country", help="Respondents per country (default: the published sizes).")] = None,
+    codebook: CodebookOpt = "eu5_2008",
+) -> None:
+    """Simulate a survey wave from the calibrated model and write its raw codes."""
+    from .survey.simulate import simulate as _simulate
+
+    try:
+        survey = _simulate(codebook=codebook, n_per_country=n_per_country, seed=seed)
+        write_frame(survey.to_raw(), out)
+    except CoprodError as e:
+        _fail(e)
+    console.print(f"wrote {survey.n_respondents} simulated respondents to {out} "
+                  f"(codebook {codebook}, seed {seed}); synthetic data calibrated to the "
+                  "published figures")
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="Survey file to check.")],
+    codebook: CodebookOpt = "eu5_2008",
+) -> None:
+    """Check a survey file against its codebook; print a summary or the problems (exit 1)."""
+    from .survey.read import read_survey
+
+    try:
+        survey = read_survey(file, codebook=codebook)
+    except CoprodError as e:
+        _fail(e)
+    console.print(f"[bold green]valid[/]: {survey!r}")
+    summary = survey.summary()
+    for g in survey.codebook.group_columns:
+        _print_frame(summary[g].set_index(g), f"Respondents per {g}")
+    nr = summary["nonresponse"].set_index("column")
+    nr["share"] = (100 * nr["share"]).round(1)
+    _print_frame(nr.rename(columns={"share": "% missing"}), "Item non-response")
+
+
+@app.command()
+def tables(
+    data: DataOpt = None,
+    codebook: CodebookOpt = "eu5_2008",
+    weighted: Annotated[bool, typer.Option(help="Weighted least squares with the survey weights.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Also write the tidy tables as CSV here.")] = None,
+) -> None:
+    """Print the papers' classical tables: Tables 2 and 3 (standardised OLS by country),
+    alphas, country and area means."""
+    from .classical.tables import paper_layout
+    from .classical.tables import tables as _tables
+
+    try:
+        survey = _load(data, codebook)
+        result = _tables(survey, weighted=weighted)
+    except CoprodError as e:
+        _fail(e)
+    source = survey.source or str(data)
+    console.print(f"[bold]{survey!r}[/]  source: {source}")
+    if data is None:
+        console.print("[italic]Synthetic data: the calibrated simulation of the 2008 wave "
+                      "(the real microdata are not public).[/]")
+    titles = {"table2_individual": "Table 2: individual co-production, standardised OLS betas",
+              "table3_collective": "Table 3: collective co-production, standardised OLS betas"}
+    for name, title in titles.items():
+        _print_frame(paper_layout(result[name]),
+                     f"{title} (* p<0.10, ** p<0.05, *** p<0.01){' weighted' if weighted else ''}")
+    _print_frame(result["alphas"].set_index("index"), "Cronbach's alpha")
+    cm = result["country_means"].pivot(index="country", columns="index", values="mean")
+    cm = cm.reindex(survey.levels("country"))
+    _print_frame(cm, "Weighted country means of the indexes (0-100)")
+    _print_frame(result["area_means"].pivot(index="area", columns="index", values="mean"),
+                 "Weighted area means of the indexes (0-100)")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in result.items():
+            frame.to_csv(out / f"{name}.csv", index=False)
+        console.print(f"wrote tidy tables to {out}/")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
