@@ -13,8 +13,6 @@ import argparse
 import sys
 import time
 
-import pandas as pd
-
 import coprod_bayes as cb
 from coprod_bayes.survey.report import calibration_report
 
@@ -34,13 +32,27 @@ def main() -> int:
             columns={"simulated": f"n={args.large}/country", "met": "met_large_n"}),
         on=["target", "group"], how="left")
 
-    def fmt(v):
-        return f"{v:.3f}" if isinstance(v, float) else str(v)
+    def fmt(v) -> str:
+        if isinstance(v, float):
+            return "" if v != v else f"{v:.3f}"
+        return str(v)
 
-    with pd.option_context("display.width", 200, "display.max_rows", 500,
-                           "display.max_colwidth", 60):
-        print(table.drop(columns="kind").to_string(index=False, formatters={
-            c: fmt for c in ["published", "published_n", f"n={args.large}/country"]}))
+    def mark(v) -> str:
+        return "" if v != v else ("ok" if v else "MISS")
+
+    big = f"n={args.large}/country"
+    print(f"{'target':44s} {'group':8s} {'published':>10s} {'n=4,951':>10s} {'':4s} "
+          f"{big:>18s} {'':4s} {'tol':>5s}")
+    for _, r in table.iterrows():
+        pub_v = r["published"] if r["kind"] != "ordering" else ""
+        sim_p = r["published_n"] if r["kind"] != "ordering" else ""
+        sim_l = r[big] if r["kind"] != "ordering" else ""
+        print(f"{r['target'][:44]:44s} {str(r['group'])[:8]:8s} {fmt(pub_v):>10s} "
+              f"{fmt(sim_p):>10s} {mark(r['met_published_n']):4s} {fmt(sim_l):>18s} "
+              f"{mark(r['met_large_n']):4s} {fmt(r['tolerance']):>5s}")
+        if r["kind"] == "ordering":
+            print(f"{'':53s} published: {r['published']}")
+            print(f"{'':53s} n=4,951: {r['published_n']}   large n: {r[big]}")
     large_rows = table[table["met_large_n"].notna()]
     missed = large_rows[~large_rows["met_large_n"].astype(bool)]
     print()
