@@ -78,7 +78,8 @@ def index_scores(
     answered = np.isfinite(x).sum(axis=1)
     with np.errstate(invalid="ignore"):
         score = 100.0 * np.nanmean(np.where(answered[:, None] > 0, x, 0.0), axis=1)
-    score[answered < min_answered * len(items)] = np.nan
+    # a respondent who answered none of the items has no score, whatever min_answered says
+    score[(answered == 0) | (answered < min_answered * len(items))] = np.nan
     return pd.Series(score, index=survey.frame.index, name=name if area is None else f"{name}_{area}")
 
 

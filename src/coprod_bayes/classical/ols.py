@@ -50,6 +50,10 @@ def standardized_ols(
     y = np.asarray(y, float)
     X = np.asarray(X, float)
     n, k = X.shape
+    if n < k + 2:
+        raise SurveyDataError(
+            f"{n} complete rows for {k} predictors {names}: OLS needs at least {k + 2}"
+        )
     w = np.ones(n) if weights is None else np.asarray(weights, float)
     sd = np.sqrt(np.cov(X, rowvar=False, aweights=w).diagonal()) if k > 1 else np.array([X.std()])
     const = [names[j] for j in range(k) if not sd[j] > 0]
@@ -128,6 +132,11 @@ def ols_table(
     out = []
     for lv, sel in parts:
         sub = df[sel]
+        if len(sub) < len(predictors) + 2:
+            raise SurveyDataError(
+                f"{group} {lv!r}: {len(sub)} complete rows for outcome {outcome!r} and "
+                f"{len(predictors)} predictors; OLS needs at least {len(predictors) + 2}"
+            )
         coefs, fit = standardized_ols(
             sub[outcome].to_numpy(), sub[predictors].to_numpy(), predictors,
             sub["weight"].to_numpy() if weighted else None,

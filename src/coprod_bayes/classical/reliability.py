@@ -19,8 +19,8 @@ def cronbach_alpha(items: pd.DataFrame | np.ndarray) -> float:
 
     Examples
     --------
-    >>> cronbach_alpha(np.array([[1, 2, 3], [2, 3, 3], [3, 3, 4], [4, 5, 5]]))
-    0.9610...
+    >>> round(cronbach_alpha(np.array([[1, 2, 3], [2, 3, 3], [3, 3, 4], [4, 5, 5]])), 4)
+    0.9643
     """
     x = np.asarray(items, dtype=float)
     x = x[np.isfinite(x).all(axis=1)]

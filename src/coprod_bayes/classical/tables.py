@@ -6,7 +6,8 @@ import pandas as pd
 
 from ..published import published_figures
 from ..survey.survey import Survey
-from .means import group_means
+from .indexes import index_scores
+from .means import group_means, weighted_mean
 from .ols import ols_table
 from .reliability import alphas
 
@@ -46,12 +47,11 @@ def tables(survey: Survey, weighted: bool = False, predictors: list[str] | None 
              if n in cb.constructs or n in cb.indexes]
     out["country_means"] = pd.concat([group_means(survey, n) for n in names], ignore_index=True)
     rows = []
+    w = survey.weights().to_numpy()
     for area in cb.areas:
         for n in names:
-            m = group_means(survey, n, area=area)
-            w = m["n"]
-            rows.append({"area": area, "index": n,
-                         "mean": float((m["mean"] * w).sum() / w.sum())})
+            m, se, k = weighted_mean(index_scores(survey, n, area).to_numpy(), w)
+            rows.append({"area": area, "index": n, "mean": m, "se": se, "n": k})
     out["area_means"] = pd.DataFrame(rows)
     return out
 
@@ -60,7 +60,8 @@ def paper_layout(table: pd.DataFrame, group: str = "country", digits: int = 3) -
     """A tidy OLS table in the papers' layout: predictors as rows, groups as columns,
     cells such as ``0.137***``, with ``n`` and ``R2`` rows at the bottom."""
     t = table.copy()
-    t["cell"] = t["beta"].map(lambda b: f"{b:.{digits}f}") + t["stars"]
+    # round first so that -0.0004 prints as 0.000, as the papers do
+    t["cell"] = t["beta"].map(lambda b: f"{round(b, digits) + 0.0:.{digits}f}") + t["stars"]
     order = list(dict.fromkeys(t[group]))
     wide = t.pivot(index="predictor", columns=group, values="cell")
     wide = wide.loc[list(dict.fromkeys(t["predictor"])), order]

@@ -217,7 +217,8 @@ def _no_dup_mapping(loader, node, deep=False):
         if key in seen:
             raise SurveyDataError(
                 f"codebook names {key!r} twice (lines {seen[key] + 1} and "
-                f"{key_node.start_mark.line + 1}); each column may appear once"
+                f"{key_node.start_mark.line + 1}); each column, scale, group or construct "
+                "may appear once"
             )
         seen[key] = key_node.start_mark.line
     return loader.construct_mapping(node, deep=deep)
@@ -299,7 +300,9 @@ def load_codebook(source: str | Path | dict | Codebook) -> Codebook:
                 f"codebook {where}: scale {sname!r} has {len(codes)} code(s) {codes}; "
                 "a response scale needs at least two ordered codes"
             )
-        labels = list(s.get("labels") or [str(c) for c in codes])
+        # An explicit empty list is a mismatch, not "use the codes as labels".
+        labels = s.get("labels")
+        labels = [str(c) for c in codes] if labels is None else list(labels)
         if len(labels) != len(codes):
             raise SurveyDataError(
                 f"codebook {where}: scale {sname!r} has {len(codes)} codes but "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import SurveyDataError
@@ -37,11 +38,28 @@ def read_frame(path: str | Path, codebook: Codebook | None = None) -> pd.DataFra
             df, _ = pyreadstat.read_dta(str(path), apply_value_formats=False)
         else:
             df, _ = pyreadstat.read_sav(str(path), apply_value_formats=False, user_missing=True)
+        if codebook is not None:
+            _restore_whole_numbers(df, [codebook.id, *codebook.group_columns])
         return df
     raise SurveyDataError(
         f"survey file {str(path)!r}: unknown format {suffix!r}; "
         "use .csv, .parquet, .sav or .dta"
     )
+
+
+def _restore_whole_numbers(df: pd.DataFrame, columns: list[str]) -> None:
+    """Read whole-number ids and group codes back as integers, in place.
+
+    SPSS holds every number as a double (and pyreadstat writes Stata integers as doubles), so
+    respondent 17 comes back as ``17.0`` and a wave coded 2008 as the level ``"2008.0"``, which
+    the codebook does not know. Other columns are left alone: validation makes codes float.
+    """
+    for col in columns:
+        if col not in df.columns or not pd.api.types.is_float_dtype(df[col]):
+            continue
+        values = df[col].dropna().to_numpy()
+        if len(values) and np.isfinite(values).all() and (values == np.round(values)).all():
+            df[col] = df[col].astype("int64" if len(values) == len(df) else "Int64")
 
 
 def read_survey(source: str | Path | pd.DataFrame, codebook: str | Path | Codebook = "eu5_2008") -> Survey:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import SurveyDataError
 from .codebook import Codebook, load_codebook
 from .validate import validate_frame
 
@@ -159,6 +160,11 @@ class Survey:
         (``individual_1`` ... ``individual_4``), numbered by the items' order in the area.
         Reverse-keyed items are reversed. Items without an area are not included.
 
+        Raises
+        ------
+        SurveyDataError
+            If the codebook defines no policy areas.
+
         Examples
         --------
         >>> import coprod_bayes as cb
@@ -167,6 +173,11 @@ class Survey:
         300
         """
         cb = self.codebook
+        if not cb.areas:
+            raise SurveyDataError(
+                f"codebook {cb.name!r} defines no policy areas, so there is no respondent x "
+                "area table; use Survey.frame or Survey.scored_items() instead"
+            )
         keep = [cb.id, *cb.group_columns]
         if cb.weight:
             keep.append(cb.weight)

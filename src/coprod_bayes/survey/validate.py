@@ -102,7 +102,10 @@ def validate_frame(df: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, 
 
     ids = df[idc]
     if ids.isna().any():
-        problems.append(f"column {idc!r}: missing respondent id in {_where(df, ids.isna().to_numpy(), idc)}")
+        problems.append(
+            f"column {idc!r}: missing respondent id in {_where(df, ids.isna().to_numpy(), idc)}. "
+            "Fix: every respondent needs a unique id."
+        )
     dup = ids.duplicated(keep=False).to_numpy() & ids.notna().to_numpy()
     if dup.any():
         problems.append(
@@ -140,7 +143,8 @@ def validate_frame(df: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, 
         neg = (w < 0).to_numpy()
         if neg.any():
             problems.append(
-                f"column {codebook.weight!r}: negative weight in {_where(df, neg, idc, w)}."
+                f"column {codebook.weight!r}: negative weight in {_where(df, neg, idc, w)}. "
+                "Fix: weights must be zero or positive."
             )
         if not bad.any():
             out[codebook.weight] = w
@@ -155,6 +159,7 @@ def validate_frame(df: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, 
                     f"column {d.column!r}: binary variable has value(s) other than 0/1 in "
                     f"{_where(df, bad, idc, df[d.column])}"
                     + (f"; missing codes are {sorted(d.missing)}" if d.missing else "")
+                    + ". Fix: code it 0/1 or use a missing code."
                 )
         else:
             lo = -np.inf if d.min is None else d.min
@@ -165,6 +170,7 @@ def validate_frame(df: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, 
                     f"column {d.column!r}: value(s) outside [{d.min}, {d.max}] in "
                     f"{_where(df, bad, idc, df[d.column])}"
                     + (f"; missing codes are {sorted(d.missing)}" if d.missing else "")
+                    + ". Fix: correct them or use a missing code."
                 )
         out[d.column] = num
 
