@@ -1,0 +1,295 @@
+"""Specs: frozen, validated descriptions of one analysis. They know nothing of PyMC.
+
+A spec is a TOML file in ``models/`` (shipped inside the package too) or a :class:`Spec`
+built in Python; the same spec built both ways compares equal.
+
+.. code-block:: toml
+
+    name = "table3_collective"
+    description = "Table 3 on the Bayesian side"
+
+    [model]
+    outcome = "collective"
+    predictors = ["age", "female", "efficacy"]
+    measurement = "index"           # "index" (sum-score outcome); "latent" comes later
+    group = "country"               # or "" for none
+    pooling = "partial"             # "partial", "none" or "complete"
+    varying = "all"                 # coefficients that vary by group: "all", "intercept"
+    standardize = "group"           # z-score within group (betas as in the tables) or "all"
+    weights = false                 # survey weights as a normalised pseudo-likelihood
+
+    [priors]                        # on the standardised scale
+    coefficient = 0.5               # Normal(0, 0.5) on population coefficients
+    coefficient_sd = 0.1            # HalfNormal(0.1) on their between-group SDs
+    residual_sd = 1.0               # HalfNormal(1.0) on each group's residual SD
+
+    [sampler]
+    draws = 1000
+    tune = 1000
+    chains = 2
+    target_accept = 0.9
+    seed = 20080401
+    backend = "nutpie"              # or "pymc"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import SpecError
+
+__all__ = ["Priors", "Sampler", "Spec", "load_spec", "builtin_specs"]
+
+_POOLING = ("partial", "none", "complete")
+_VARYING = ("all", "intercept")
+_STANDARDIZE = ("group", "all")
+_MEASUREMENT = ("index",)
+_BACKENDS = ("nutpie", "pymc")
+
+
+@dataclass(frozen=True)
+class Priors:
+    """Prior scales on the standardised scale (outcome and predictors z-scored).
+
+    ``coefficient``: SD of the Normal prior on each population coefficient (0.5: a
+    standardised beta beyond +-1 is implausible). ``coefficient_sd``: scale of the HalfNormal
+    prior on the between-group SD of each varying coefficient (0.1: countries' betas differ
+    by tenths, not by units). ``residual_sd``: scale of the HalfNormal prior on each group's
+    residual SD (the outcome has SD 1 within group).
+    """
+
+    coefficient: float = 0.5
+    coefficient_sd: float = 0.1
+    residual_sd: float = 1.0
+
+    def __post_init__(self):
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if not (isinstance(v, int | float) and v > 0):
+                raise SpecError(f"prior scale {f.name!r} must be a positive number, got {v!r}")
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """Sampler settings. ``backend`` is ``"nutpie"`` (default) or ``"pymc"``."""
+
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 2
+    target_accept: float = 0.9
+    seed: int = 20080401
+    backend: str = "nutpie"
+
+    def __post_init__(self):
+        for name in ("draws", "tune", "chains"):
+            v = getattr(self, name)
+            if not (isinstance(v, int) and v > 0):
+                raise SpecError(f"sampler {name!r} must be a positive integer, got {v!r}")
+        if not 0.5 <= self.target_accept < 1:
+            raise SpecError(f"sampler target_accept must be in [0.5, 1), got {self.target_accept}")
+        if self.backend not in _BACKENDS:
+            raise SpecError(f"sampler backend {self.backend!r} unknown; use one of {_BACKENDS}")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One analysis: an outcome regressed on predictors, grouped, with priors and sampler.
+
+    Parameters
+    ----------
+    name : str
+    outcome : str
+        A construct or composite index of the codebook (its 0-100 index is the outcome).
+    predictors : tuple of str
+        Demographics (as coded), constructs (as indexes) or other numeric columns.
+    measurement : {"index"}
+    group : str or None
+        Grouping column (``"country"``); None for a single-level regression.
+    pooling : {"partial", "none", "complete"}
+        Partial pooling estimates the between-group SDs; none gives each group independent
+        Normal(0, ``priors.coefficient``) coefficients; complete shares the varying
+        coefficients across groups (with ``varying="intercept"``, group intercepts remain).
+    varying : {"all", "intercept"}
+        Which coefficients vary by group.
+    standardize : {"group", "all"}
+        z-score outcome and predictors within each group (the papers' per-country betas) or
+        over all respondents (the pooled Figures 5-6).
+    weights : bool
+        Use the survey weights (normalised to sum to n per group) as a pseudo-likelihood.
+
+    Raises
+    ------
+    SpecError
+        On an unknown option or an empty predictor list.
+
+    Examples
+    --------
+    >>> s = Spec(name="demo", outcome="collective", predictors=("age", "efficacy"))
+    >>> s.coefficients
+    ('Intercept', 'age', 'efficacy')
+    """
+
+    name: str
+    outcome: str
+    predictors: tuple[str, ...]
+    description: str = ""
+    measurement: str = "index"
+    group: str | None = "country"
+    pooling: str = "partial"
+    varying: str = "all"
+    standardize: str = "group"
+    weights: bool = False
+    priors: Priors = field(default_factory=Priors)
+    sampler: Sampler = field(default_factory=Sampler)
+
+    def __post_init__(self):
+        object.__setattr__(self, "predictors", tuple(self.predictors))
+        if isinstance(self.priors, dict):
+            object.__setattr__(self, "priors", Priors(**self.priors))
+        if isinstance(self.sampler, dict):
+            object.__setattr__(self, "sampler", Sampler(**self.sampler))
+        if self.group == "":
+            object.__setattr__(self, "group", None)
+        if not self.predictors:
+            raise SpecError(f"spec {self.name!r}: lists no predictors")
+        dup = sorted({p for p in self.predictors if self.predictors.count(p) > 1})
+        if dup:
+            raise SpecError(f"spec {self.name!r}: predictor(s) {dup} listed twice")
+        if self.outcome in self.predictors:
+            raise SpecError(f"spec {self.name!r}: the outcome {self.outcome!r} is also a predictor")
+        for key, allowed in (("measurement", _MEASUREMENT), ("pooling", _POOLING),
+                             ("varying", _VARYING), ("standardize", _STANDARDIZE)):
+            if getattr(self, key) not in allowed:
+                raise SpecError(f"spec {self.name!r}: {key} = {getattr(self, key)!r}; "
+                                f"use one of {list(allowed)}")
+
+    @property
+    def coefficients(self) -> tuple[str, ...]:
+        """Coefficient names: ``Intercept`` then the predictors."""
+        return ("Intercept", *self.predictors)
+
+    def with_sampler(self, **changes: Any) -> Spec:
+        """A copy with some sampler settings changed (``draws=500, backend="pymc"``)."""
+        return replace(self, sampler=replace(self.sampler, **changes))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as nested plain data, TOML-shaped."""
+        d = asdict(self)
+        model = {k: d.pop(k) for k in ("outcome", "predictors", "measurement", "group",
+                                      "pooling", "varying", "standardize", "weights")}
+        model["predictors"] = list(model["predictors"])
+        model["group"] = model["group"] or ""
+        return {"name": d["name"], "description": d["description"], "model": model,
+                "priors": d["priors"], "sampler": d["sampler"]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "<dict>") -> Spec:
+        """Build a spec from TOML-shaped data.
+
+        Raises
+        ------
+        SpecError
+            On unknown sections or keys, naming them and the file.
+        """
+        known = {"name", "description", "model", "priors", "sampler"}
+        extra = sorted(set(data) - known)
+        if extra:
+            raise SpecError(f"{where}: unknown top-level key(s) {extra}; known: {sorted(known)}")
+        if "name" not in data or "model" not in data:
+            raise SpecError(f"{where}: a spec needs 'name' and a [model] section")
+        model = dict(data["model"])
+        allowed = {"outcome", "predictors", "measurement", "group", "pooling", "varying",
+                   "standardize", "weights"}
+        extra = sorted(set(model) - allowed)
+        if extra:
+            raise SpecError(f"{where}: unknown key(s) {extra} in [model]; known: {sorted(allowed)}")
+        for section, klass in (("priors", Priors), ("sampler", Sampler)):
+            names = {f.name for f in fields(klass)}
+            extra = sorted(set(data.get(section, {})) - names)
+            if extra:
+                raise SpecError(f"{where}: unknown key(s) {extra} in [{section}]; known: {sorted(names)}")
+        if "outcome" not in model or "predictors" not in model:
+            raise SpecError(f"{where}: [model] needs 'outcome' and 'predictors'")
+        try:
+            return cls(name=data["name"], description=data.get("description", ""),
+                       priors=Priors(**data.get("priors", {})),
+                       sampler=Sampler(**data.get("sampler", {})), **model)
+        except TypeError as e:
+            raise SpecError(f"{where}: {e}") from None
+
+    def validate_against(self, codebook) -> None:
+        """Check that the outcome, predictors and group exist in ``codebook``.
+
+        Raises
+        ------
+        SpecError
+            Naming the unknown construct, predictor or grouping column and what exists.
+        """
+        indexes = set(codebook.constructs) | set(codebook.indexes)
+        if self.outcome not in indexes:
+            raise SpecError(f"spec {self.name!r}: outcome {self.outcome!r} is not a construct "
+                            f"or index of codebook {codebook.name!r}; known: {sorted(indexes)}")
+        known = indexes | set(codebook.demographic_columns)
+        unknown = [p for p in self.predictors if p not in known]
+        if unknown:
+            raise SpecError(f"spec {self.name!r}: unknown predictor(s) {unknown}; codebook "
+                            f"{codebook.name!r} has demographics {codebook.demographic_columns} "
+                            f"and constructs {sorted(indexes)}")
+        if self.group is not None and self.group not in codebook.group_columns:
+            raise SpecError(f"spec {self.name!r}: grouping column {self.group!r} is absent; "
+                            f"codebook {codebook.name!r} has {codebook.group_columns}")
+
+
+def _spec_dirs() -> list[Path]:
+    """The installed ``coprod_bayes.models`` package, and ``models/`` of a source checkout."""
+    dirs = []
+    try:
+        dirs.append(Path(str(resources.files("coprod_bayes.models"))))
+    except ModuleNotFoundError:
+        pass
+    dirs.append(Path(__file__).resolve().parents[3] / "models")
+    return list(dict.fromkeys(d for d in dirs if d.is_dir()))
+
+
+def builtin_specs() -> list[str]:
+    """Names of the specs in ``models/``."""
+    names = set()
+    for d in _spec_dirs():
+        names |= {p.stem for p in d.glob("*.toml")}
+    return sorted(names)
+
+
+def load_spec(source: str | Path | Spec) -> Spec:
+    """A spec by built-in name (``"table3_collective"``), TOML path, or as given.
+
+    Raises
+    ------
+    SpecError
+        If the name is unknown, the TOML does not parse (with its line) or a key is wrong.
+
+    Examples
+    --------
+    >>> load_spec("table3_collective").outcome
+    'collective'
+    """
+    if isinstance(source, Spec):
+        return source
+    path = Path(source)
+    if not path.suffix:
+        for d in _spec_dirs():
+            if (d / f"{source}.toml").is_file():
+                path = d / f"{source}.toml"
+                break
+        else:
+            raise SpecError(f"no built-in spec {str(source)!r}; built-in: {builtin_specs()}")
+    if not path.is_file():
+        raise SpecError(f"spec file {str(path)!r} does not exist")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError(f"{path}: {e}") from None
+    return Spec.from_dict(data, where=str(path))
