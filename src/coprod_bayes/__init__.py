@@ -5,6 +5,8 @@ figures, because the microdata are not public.
 """
 
 from . import classical
+from .fit import Fit, fit, load_fit
+from .spec import Spec, load_spec
 from .errors import CoprodError, ConvergenceWarning, SpecError, SurveyDataError
 from .survey import Codebook, Survey, load_codebook, read_survey
 from .survey.simulate import simulate
@@ -13,6 +15,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "classical",
+    "Fit",
+    "Spec",
+    "fit",
+    "load_fit",
+    "load_spec",
     "Codebook",
     "CoprodError",
     "ConvergenceWarning",

@@ -137,50 +137,39 @@ def prepare(spec: Spec, survey: Survey) -> RegressionData:
                           d["respondent_id"].to_numpy(), rows)
 
 
-def _tau_and_mu(spec: Spec, p: int, dims: str):
-    """Population means mu and between-group SDs tau, per the spec's pooling."""
-    pr = spec.priors
-    if spec.pooling == "none":
-        return pt.zeros(p), pt.as_tensor(np.full(p, pr.coefficient))
-    mu = pm.Normal("mu", 0.0, pr.coefficient, dims=dims)
-    varies = np.ones(p, bool) if spec.varying == "all" else np.arange(p) == 0
-    if spec.pooling == "complete" and spec.varying == "all":
-        varies[:] = False
-    if not varies.any():
-        return mu, pt.zeros(p)
-    tau_free = pm.HalfNormal("tau", pr.coefficient_sd, shape=int(varies.sum()))
-    tau = pt.zeros(p)
-    tau = pt.set_subtensor(tau[np.flatnonzero(varies)], tau_free)
-    return mu, tau
-
-
 def build_model(spec: Spec, data: RegressionData) -> pm.Model:
     """The PyMC model of a regression spec, with the group coefficients integrated out.
 
-    Free variables: ``mu`` (coef), ``tau`` (varying coefficients), ``sigma`` (group).
-    ``tau_names`` in the model's attributes lists which coefficients vary.
+    Free variables: ``mu`` (dims ``coef``), ``tau`` (dims ``varying``: the coefficients that
+    vary by group) and ``sigma`` (dims ``group``), per the spec's pooling.
     """
     p = len(data.coefficients)
-    coords = {"group": data.groups, "coef": data.coefficients}
+    varies = _varying_mask(spec, p)
+    coords = {"group": data.groups, "coef": data.coefficients,
+              "varying": [c for c, v in zip(data.coefficients, varies, strict=True) if v]}
+    pr = spec.priors
     with pm.Model(coords=coords) as model:
-        mu, tau = _tau_and_mu(spec, p, "coef")
-        sigma = pm.HalfNormal("sigma", spec.priors.residual_sd, dims="group")
+        if spec.pooling == "none":
+            mu, tau = pt.zeros(p), pt.as_tensor(np.full(p, pr.coefficient))
+        else:
+            mu = pm.Normal("mu", 0.0, pr.coefficient, dims="coef")
+            tau = pt.zeros(p)
+            if varies.any():
+                tau_free = pm.HalfNormal("tau", pr.coefficient_sd, dims="varying")
+                tau = pt.set_subtensor(tau[np.flatnonzero(varies)], tau_free)
+        sigma = pm.HalfNormal("sigma", pr.residual_sd, dims="group")
         total = 0.0
         eye = np.eye(p)
         for k in range(len(data.groups)):
             A, b, s, n = data.XtX[k], data.Xty[k], data.yty[k], data.n[k]
             s2 = sigma[k] ** 2
-            M = eye + pt.outer(tau, tau) * A / s2
-            L = cholesky(M)
+            L = cholesky(eye + pt.outer(tau, tau) * A / s2)
             rr = s - 2 * pt.dot(mu, b) + pt.dot(mu, pt.dot(A, mu))
-            v = tau * (b - pt.dot(A, mu)) / s2
-            z = solve_triangular(L, v, lower=True)
+            z = solve_triangular(L, tau * (b - pt.dot(A, mu)) / s2, lower=True)
             quad = rr / s2 - pt.dot(z, z)
             logdet = n * pt.log(s2) + 2 * pt.sum(pt.log(pt.diag(L)))
             total = total - 0.5 * (n * np.log(2 * np.pi) + logdet + quad)
         pm.Potential("marginal_loglik", total)
-    varies = _varying_mask(spec, p)
-    model.tau_names = [c for c, v in zip(data.coefficients, varies, strict=True) if v]  # type: ignore[attr-defined]
     return model
 
 

@@ -1,0 +1,297 @@
+"""Fitting a spec: sampling, the convergence verdict, and the :class:`Fit` it returns."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from .errors import ConvergenceWarning, SpecError
+from .spec.spec import Sampler, Spec, load_spec
+from .survey.survey import Survey
+
+__all__ = ["Verdict", "assess", "sample", "fit", "Fit", "load_fit"]
+
+log = logging.getLogger("coprod_bayes")
+
+#: Convergence thresholds (Vehtari et al. 2021): R-hat, bulk and tail ESS, divergences.
+RHAT_MAX, ESS_MIN = 1.01, 400
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a fit converged, with the numbers behind the answer."""
+
+    converged: bool
+    max_rhat: float
+    min_ess_bulk: float
+    min_ess_tail: float
+    divergences: int
+    problems: tuple[str, ...] = ()
+
+    @property
+    def headline(self) -> str:
+        """One line for the top of every table: the verdict and its numbers."""
+        nums = (f"max R-hat {self.max_rhat:.3f}, min bulk ESS {self.min_ess_bulk:.0f}, "
+                f"min tail ESS {self.min_ess_tail:.0f}, {self.divergences} divergences")
+        if self.converged:
+            return f"Converged ({nums})."
+        return f"NOT CONVERGED: {'; '.join(self.problems)} ({nums}). Do not interpret these estimates."
+
+
+def assess(idata: az.InferenceData, var_names: list[str]) -> Verdict:
+    """The convergence verdict: R-hat <= 1.01, bulk and tail ESS >= 400, no divergences."""
+    post = idata.posterior[[v for v in var_names if v in idata.posterior]]
+    rhat = float(az.rhat(post).to_array().max())
+    ess_b = float(az.ess(post, method="bulk").to_array().min())
+    ess_t = float(az.ess(post, method="tail").to_array().min())
+    div = int(idata.sample_stats["diverging"].sum()) if "diverging" in idata.sample_stats else 0
+    problems = []
+    if not rhat <= RHAT_MAX:
+        problems.append(f"R-hat {rhat:.3f} > {RHAT_MAX}")
+    if not ess_b >= ESS_MIN:
+        problems.append(f"bulk ESS {ess_b:.0f} < {ESS_MIN}")
+    if not ess_t >= ESS_MIN:
+        problems.append(f"tail ESS {ess_t:.0f} < {ESS_MIN}")
+    if div:
+        problems.append(f"{div} divergent transitions")
+    return Verdict(not problems, rhat, ess_b, ess_t, div, tuple(problems))
+
+
+def sample(model, sampler: Sampler, progress: bool = False) -> az.InferenceData:
+    """Draw from a PyMC model with nutpie (default) or PyMC's NUTS, seeded.
+
+    On two cores set ``OMP_NUM_THREADS=1`` and ``OPENBLAS_NUM_THREADS=1`` so that BLAS
+    threads do not compete with the chains.
+    """
+    cores = min(sampler.chains, os.cpu_count() or 1)
+    if sampler.backend == "nutpie":
+        import nutpie
+
+        compiled = nutpie.compile_pymc_model(model)
+        return nutpie.sample(compiled, draws=sampler.draws, tune=sampler.tune,
+                             chains=sampler.chains, cores=cores, seed=sampler.seed,
+                             target_accept=sampler.target_accept, progress_bar=progress,
+                             save_warmup=False)
+    import pymc as pm
+
+    return pm.sample(draws=sampler.draws, tune=sampler.tune, chains=sampler.chains, cores=cores,
+                     random_seed=sampler.seed, target_accept=sampler.target_accept,
+                     progressbar=progress, model=model, compute_convergence_checks=False)
+
+
+def _fingerprint(survey: Survey) -> str:
+    h = hashlib.sha256(pd.util.hash_pandas_object(survey.frame, index=False).to_numpy().tobytes())
+    h.update(survey.codebook.name.encode())
+    return h.hexdigest()[:16]
+
+
+def fit(spec: str | Path | Spec, survey: Survey, *, progress: bool = False, **sampler_options) -> Fit:
+    """Fit a spec to a survey.
+
+    Parameters
+    ----------
+    spec : str, Path or Spec
+        A built-in spec's name (``"table3_collective"``), a TOML path or a :class:`Spec`.
+    survey : Survey
+    progress : bool, default False
+        Show the sampler's progress bar.
+    **sampler_options
+        Override the spec's sampler settings (``draws``, ``tune``, ``chains``,
+        ``target_accept``, ``seed``, ``backend``).
+
+    Returns
+    -------
+    Fit
+
+    Warns
+    -----
+    ConvergenceWarning
+        If R-hat > 1.01, a bulk or tail ESS < 400, or any divergence.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> f = cb.fit("table3_collective", cb.simulate(seed=0))  # doctest: +SKIP
+    >>> f.verdict.converged  # doctest: +SKIP
+    True
+    """
+    from .engines import regression
+
+    spec = load_spec(spec)
+    if sampler_options:
+        spec = spec.with_sampler(**sampler_options)
+    if spec.measurement != "index":
+        raise SpecError(f"spec {spec.name!r}: measurement {spec.measurement!r} is not supported yet")
+    data = regression.prepare(spec, survey)
+    model = regression.build_model(spec, data)
+    log.info("fitting %s: %d respondents in %d groups (%s)", spec.name, int(data.n.sum()),
+             len(data.groups), spec.sampler.backend)
+    idata = sample(model, spec.sampler, progress=progress)
+    beta = regression.draw_group_coefficients(spec, data, idata.posterior, spec.sampler.seed)
+    post = idata.posterior
+    post["beta"] = (("chain", "draw", "group", "coef"), beta)
+    post["r2"] = (("chain", "draw", "group"),
+                  regression.bayes_r2(data, beta, post["sigma"].values))
+    post = post.assign_coords(group=data.groups, coef=data.coefficients)
+    idata.posterior = post
+    free = [v for v in ("mu", "tau", "sigma") if v in post]
+    verdict = assess(idata, [*free, "beta"])
+    result = Fit(idata, spec, _fingerprint(survey), verdict, data.rows)
+    if not verdict.converged:
+        warnings.warn(f"{spec.name}: {verdict.headline}", ConvergenceWarning, stacklevel=2)
+    return result
+
+
+class Fit:
+    """A fitted spec: the posterior, the spec, the data's fingerprint and the verdict.
+
+    Attributes
+    ----------
+    idata : arviz.InferenceData
+        ``posterior`` has ``mu`` (coef), ``tau`` (varying), ``sigma`` (group) and the derived
+        ``beta`` (group, coef: exact draws of each group's standardised coefficients) and
+        ``r2`` (group: Bayesian R-squared).
+    spec : Spec
+    fingerprint : str
+        Hash of the survey frame the fit used.
+    verdict : Verdict
+    rows : DataFrame
+        Respondents per group, used and not used (and for which missing variable).
+    """
+
+    def __init__(self, idata, spec: Spec, fingerprint: str, verdict: Verdict, rows: pd.DataFrame):
+        self.idata = idata
+        self.spec = spec
+        self.fingerprint = fingerprint
+        self.verdict = verdict
+        self.rows = rows
+
+    def __repr__(self) -> str:
+        return f"Fit({self.spec.name!r}, data {self.fingerprint}; {self.verdict.headline})"
+
+    # ------------------------------------------------------------------ summaries
+    def summary(self, var: str = "beta", hdi_prob: float = 0.9) -> pd.DataFrame:
+        """Tidy posterior table of ``var``: one row per element, its dims as columns.
+
+        Columns: the variable's dims (``group``, ``coef`` ...), ``mean``, ``sd``,
+        ``lower``/``upper`` (HDI at ``hdi_prob``), ``p_positive``, ``r_hat``, ``ess_bulk``,
+        ``ess_tail``. ``.attrs["verdict"]`` holds the verdict's headline.
+        """
+        post = self.idata.posterior[var]
+        dims = [d for d in post.dims if d not in ("chain", "draw")]
+        flat = post.stack(sample=("chain", "draw")).transpose(*dims, "sample").values
+        hdi = az.hdi(self.idata, var_names=[var], hdi_prob=hdi_prob)[var]
+        rhat, ess_b, ess_t = (az.rhat(self.idata, var_names=[var])[var],
+                              az.ess(self.idata, var_names=[var], method="bulk")[var],
+                              az.ess(self.idata, var_names=[var], method="tail")[var])
+        index = pd.MultiIndex.from_product([post[d].values for d in dims], names=dims) if dims \
+            else pd.Index([0])
+        out = pd.DataFrame({
+            "mean": flat.mean(-1).ravel(), "sd": flat.std(-1).ravel(),
+            "lower": hdi.sel(hdi="lower").values.ravel(), "upper": hdi.sel(hdi="higher").values.ravel(),
+            "p_positive": (flat > 0).mean(-1).ravel(), "r_hat": np.asarray(rhat).ravel(),
+            "ess_bulk": np.asarray(ess_b).ravel(), "ess_tail": np.asarray(ess_t).ravel(),
+        }, index=index)
+        out = out.reset_index() if dims else out.reset_index(drop=True)
+        out.insert(0, "parameter", var)
+        out.attrs["verdict"] = self.verdict.headline
+        return out
+
+    def compare(self, classical, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """Posterior beside OLS: one row per group x predictor, plus an ``R2`` row per group.
+
+        Parameters
+        ----------
+        classical : DataFrame or dict
+            A tidy OLS table (:func:`coprod_bayes.classical.ols_table`) for the spec's outcome,
+            or the dict of :func:`coprod_bayes.classical.tables` (the matching table is used).
+
+        Returns
+        -------
+        DataFrame
+            ``group``, ``predictor``, ``ols_beta``, ``ols_se``, ``ols_p``, ``ols_stars``,
+            ``post_mean``, ``post_sd``, ``lower``, ``upper``, ``p_positive``, ``flag``. The flag
+            is ``"sign"`` where the two estimates differ in sign and at least one is credible
+            (90% interval excludes 0, or p < 0.10), ``"credible only"`` / ``"significant only"``
+            where only one side excludes zero at that level. R2 rows hold Bayesian and OLS R².
+        """
+        table = _classical_table(classical, self.spec)
+        group_col = self.spec.group or "group"
+        ols = table.rename(columns={group_col: "group"})
+        post = self.summary("beta", hdi_prob)
+        post = post[post["coef"] != "Intercept"].rename(columns={"coef": "predictor"})
+        both = post.merge(ols[["group", "predictor", "beta", "se", "p", "stars"]],
+                          on=["group", "predictor"], how="left")
+        out = pd.DataFrame({
+            "group": both["group"], "predictor": both["predictor"],
+            "ols_beta": both["beta"], "ols_se": both["se"], "ols_p": both["p"],
+            "ols_stars": both["stars"], "post_mean": both["mean"], "post_sd": both["sd"],
+            "lower": both["lower"], "upper": both["upper"], "p_positive": both["p_positive"],
+        })
+        credible = (out["lower"] > 0) | (out["upper"] < 0)
+        significant = out["ols_p"] < 0.10
+        sign = (np.sign(out["ols_beta"]) != np.sign(out["post_mean"])) & (credible | significant)
+        out["flag"] = np.select([sign, credible & ~significant, significant & ~credible],
+                                ["sign", "credible only", "significant only"], "")
+        r2 = self.summary("r2", hdi_prob)
+        ols_r2 = ols.drop_duplicates("group").set_index("group")["r2"]
+        r2_rows = pd.DataFrame({"group": r2["group"], "predictor": "R2",
+                                "ols_beta": r2["group"].map(ols_r2).to_numpy(),
+                                "post_mean": r2["mean"], "post_sd": r2["sd"],
+                                "lower": r2["lower"], "upper": r2["upper"]})
+        out = pd.concat([out, r2_rows], ignore_index=True)
+        out.attrs["verdict"] = self.verdict.headline
+        return out
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> Path:
+        """Write the fit to one netCDF file (posterior, spec, fingerprint, verdict, rows)."""
+        path = Path(path)
+        attrs = {
+            "coprod_spec": json.dumps(self.spec.to_dict()),
+            "coprod_fingerprint": self.fingerprint,
+            "coprod_verdict": json.dumps(asdict(self.verdict)),
+            "coprod_rows": self.rows.to_json(orient="records"),
+        }
+        idata = self.idata.copy()
+        idata.posterior.attrs.update(attrs)
+        idata.to_netcdf(str(path))
+        return path
+
+
+def load_fit(path: str | Path) -> Fit:
+    """Read a fit written by :meth:`Fit.save`; its summaries equal the original's.
+
+    Raises
+    ------
+    SpecError
+        If the file is not a coprod_bayes fit.
+    """
+    idata = az.from_netcdf(str(path))
+    attrs = idata.posterior.attrs
+    if "coprod_spec" not in attrs:
+        raise SpecError(f"{path}: not a coprod_bayes fit (no spec stored in it)")
+    spec = Spec.from_dict(json.loads(attrs["coprod_spec"]), where=str(path))
+    v = json.loads(attrs["coprod_verdict"])
+    v["problems"] = tuple(v["problems"])
+    rows = pd.read_json(__import__("io").StringIO(attrs["coprod_rows"]), orient="records")
+    return Fit(idata, spec, attrs["coprod_fingerprint"], Verdict(**v), rows)
+
+
+def _classical_table(classical, spec: Spec) -> pd.DataFrame:
+    if isinstance(classical, dict):
+        for table in classical.values():
+            if isinstance(table, pd.DataFrame) and "outcome" in table.columns \
+                    and (table["outcome"] == spec.outcome).all():
+                return table
+        raise SpecError(f"no classical table for outcome {spec.outcome!r} among {list(classical)}")
+    return classical
