@@ -175,5 +175,81 @@ def tables(
         console.print(f"wrote tidy tables to {out}/")
 
 
+@app.command()
+def replicate(
+    data: DataOpt = None,
+    out: Annotated[Path, typer.Option(help="Folder for the report, fits, figures, tables.")] = Path("report"),
+    quick: Annotated[bool, typer.Option(help="Short chains: to try the pipeline, not to read.")] = False,
+    codebook: CodebookOpt = "eu5_2008",
+) -> None:
+    """The main job: classical tables, every built-in spec, comparisons, plots and an HTML
+    report (on the embedded calibrated survey unless --data is given)."""
+    from .report.replicate import replicate as _replicate
+
+    try:
+        survey = _load(data, codebook)
+        console.print(f"[bold]{survey!r}[/]")
+        if data is None:
+            console.print("[italic]Synthetic data: the calibrated simulation of the 2008 wave "
+                          "(the real microdata are not public).[/]")
+        with console.status("fitting the built-in models ..."):
+            result = _replicate(survey, out, quick=quick)
+    except CoprodError as e:
+        _fail(e)
+    table = Table(title="Fits", title_justify="left")
+    for col in ("analysis", "seconds", "verdict"):
+        table.add_column(col)
+    verdicts = {**{k: f.verdict for k, f in result["fits"].items()},
+                **{f"means_{k}": m.verdict for k, m in result["means"].items()}}
+    for name, v in verdicts.items():
+        style = "green" if v.converged else "bold red"
+        table.add_row(name, f"{result['timings'][name]:.0f}", f"[{style}]{v.headline}[/]")
+    console.print(table)
+    console.print(f"report: {result['report']}")
+    if not all(v.converged for v in verdicts.values()):
+        err.print("[bold red]Some fits did not converge: see the report before reading them.[/]")
+
+
+@app.command("fit")
+def fit_command(
+    spec: Annotated[str, typer.Argument(help="Built-in spec name or path to a TOML spec.")],
+    data: DataOpt = None,
+    out: Annotated[Path, typer.Option(help="Folder for the fit (.nc), comparison and figure.")] = Path("fit"),
+    codebook: CodebookOpt = "eu5_2008",
+    draws: Annotated[int | None, typer.Option(help="Override the spec's draws.")] = None,
+    backend: Annotated[str | None, typer.Option(help="nutpie or pymc.")] = None,
+) -> None:
+    """Fit one spec and print its posterior beside OLS (verdict on the first line)."""
+    import matplotlib.pyplot as plt
+
+    from . import plot
+    from .classical.tables import tables as _tables
+    from .fit import fit as _fit
+    from .summaries.tables import compare_layout
+
+    options = {k: v for k, v in (("draws", draws), ("backend", backend)) if v is not None}
+    try:
+        survey = _load(data, codebook)
+        with console.status(f"fitting {spec} ..."):
+            result = _fit(spec, survey, **options)
+        classical = _tables(survey)
+    except CoprodError as e:
+        _fail(e)
+    out.mkdir(parents=True, exist_ok=True)
+    name = result.spec.name
+    result.save(out / f"{name}.nc")
+    cmp = result.compare(classical)
+    cmp.to_csv(out / f"{name}_compare.csv", index=False)
+    style = "green" if result.verdict.converged else "bold red"
+    console.print(f"[{style}]{result.verdict.headline}[/]")
+    wide = compare_layout(cmp)
+    wide.columns = [f"{g} {s}" for g, s in wide.columns]
+    _print_frame(wide, f"{name}: OLS beside posterior mean [90% HDI]; ! = they disagree")
+    fig = plot.slopes_grid(result, classical)
+    fig.savefig(out / f"{name}_slopes.png", dpi=90)
+    plt.close(fig)
+    console.print(f"wrote {out}/{name}.nc, {name}_compare.csv, {name}_slopes.png")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

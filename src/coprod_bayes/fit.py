@@ -88,7 +88,8 @@ def sample(model, sampler: Sampler, progress: bool = False) -> az.InferenceData:
                      progressbar=progress, model=model, compute_convergence_checks=False)
 
 
-def _fingerprint(survey: Survey) -> str:
+def data_fingerprint(survey: Survey) -> str:
+    """Hash of the survey frame (and codebook name): which data a fit used."""
     h = hashlib.sha256(pd.util.hash_pandas_object(survey.frame, index=False).to_numpy().tobytes())
     h.update(survey.codebook.name.encode())
     return h.hexdigest()[:16]
@@ -145,7 +146,7 @@ def fit(spec: str | Path | Spec, survey: Survey, *, progress: bool = False, **sa
     idata.posterior = post
     free = [v for v in ("mu", "tau", "sigma") if v in post]
     verdict = assess(idata, [*free, "beta"])
-    result = Fit(idata, spec, _fingerprint(survey), verdict, data.rows)
+    result = Fit(idata, spec, data_fingerprint(survey), verdict, data.rows)
     if not verdict.converged:
         warnings.warn(f"{spec.name}: {verdict.headline}", ConvergenceWarning, stacklevel=2)
     return result
@@ -223,11 +224,19 @@ class Fit:
             is ``"sign"`` where the two estimates differ in sign and at least one is credible
             (90% interval excludes 0, or p < 0.10), ``"credible only"`` / ``"significant only"``
             where only one side excludes zero at that level. R2 rows hold Bayesian and OLS R².
+            For complete pooling (one slope for all groups) the population coefficients are
+            set beside the pooled OLS row (group ``"pooled"``).
         """
         table = _classical_table(classical, self.spec)
         group_col = self.spec.group or "group"
         ols = table.rename(columns={group_col: "group"})
-        post = self.summary("beta", hdi_prob)
+        shared = self.spec.pooling == "complete"
+        if shared:  # one slope for all groups: the population coefficients beside pooled OLS
+            post = self.summary("mu", hdi_prob).assign(group="pooled")
+        else:
+            post = self.summary("beta", hdi_prob)
+            if self.spec.group is None:
+                post["group"] = "pooled"
         post = post[post["coef"] != "Intercept"].rename(columns={"coef": "predictor"})
         both = post.merge(ols[["group", "predictor", "beta", "se", "p", "stars"]],
                           on=["group", "predictor"], how="left")
@@ -243,7 +252,11 @@ class Fit:
         out["flag"] = np.select([sign, credible & ~significant, significant & ~credible],
                                 ["sign", "credible only", "significant only"], "")
         r2 = self.summary("r2", hdi_prob)
+        if self.spec.group is None:
+            r2["group"] = "pooled"
         ols_r2 = ols.drop_duplicates("group").set_index("group")["r2"]
+        if shared:  # pooled OLS has no group intercepts: its R2 is not comparable per group
+            ols_r2 = pd.Series(dtype=float)
         r2_rows = pd.DataFrame({"group": r2["group"], "predictor": "R2",
                                 "ols_beta": r2["group"].map(ols_r2).to_numpy(),
                                 "post_mean": r2["mean"], "post_sd": r2["sd"],
