@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import CoprodError
+from .errors import ConvergenceWarning, CoprodError
 
 app = typer.Typer(
     name="coprod-bayes", no_args_is_help=True, add_completion=False,
@@ -230,7 +231,9 @@ def fit_command(
     options = {k: v for k, v in (("draws", draws), ("backend", backend)) if v is not None}
     try:
         survey = _load(data, codebook)
-        with console.status(f"fitting {spec} ..."):
+        # the verdict is printed below, first; the warning itself would only repeat it
+        with console.status(f"fitting {spec} ..."), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
             result = _fit(spec, survey, **options)
         classical = _tables(survey)
     except CoprodError as e:

@@ -1,0 +1,125 @@
+"""Posterior country means and rankings, the figures, and the main job's report."""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import coprod_bayes as cb
+from coprod_bayes import plot
+from coprod_bayes.cli import app
+from coprod_bayes.country import country_means
+from coprod_bayes.engines.means import rank_probabilities
+from coprod_bayes.summaries import compare_layout, to_latex, to_markdown
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def survey():
+    return cb.simulate(n_per_country=400, seed=51)
+
+
+@pytest.fixture(scope="module")
+def means(survey):
+    return country_means(survey, "collective")
+
+
+@pytest.fixture(scope="module")
+def table3(survey):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cb.ConvergenceWarning)
+        return cb.fit("table3_collective", survey, draws=500, tune=500, seed=3)
+
+
+def test_country_means_agree_with_weighted_means(means):
+    """~400 respondents per country, index SD ~21: a mean's SE is ~1.1 points. Partial
+    pooling across five well-separated countries moves a mean by far less than that, so the
+    posterior mean lies within 0.5 points of the weighted mean."""
+    s = means.summary()
+    assert means.verdict.converged
+    np.testing.assert_allclose(s["mean"], s["classical_mean"], atol=0.5)
+    assert (s["lower"] < s["mean"]).all() and (s["mean"] < s["upper"]).all()
+    width = s["upper"] - s["lower"]
+    classical_width = s["classical_upper"] - s["classical_lower"]
+    assert ((width / classical_width) > 0.6).all() and ((width / classical_width) < 1.4).all()
+
+
+def test_rankings_are_probabilities(means):
+    r = means.rankings()
+    by_country = r.groupby("country")["probability"].sum()
+    by_rank = r.groupby("rank")["probability"].sum()
+    np.testing.assert_allclose(by_country, 1.0)
+    np.testing.assert_allclose(by_rank, 1.0)
+    top = r.loc[r.groupby("country")["probability"].idxmax()].set_index("country")["rank"]
+    # the simulator's collective ordering CZ > DE > DK > GB > FR
+    assert top.to_dict() == {"CZ": 1, "DE": 2, "DK": 3, "GB": 4, "FR": 5}
+
+
+def test_rank_probabilities_by_hand():
+    draws = np.array([[3.0, 1.0, 2.0], [1.0, 3.0, 2.0], [3.0, 2.0, 1.0], [2.0, 1.0, 3.0]])
+    r = rank_probabilities(draws, ["a", "b", "c"]).set_index(["group", "rank"])["probability"]
+    assert r[("a", 1)] == 0.5 and r[("a", 2)] == 0.25 and r[("a", 3)] == 0.25
+    assert r[("b", 1)] == 0.25 and r[("b", 3)] == 0.5
+    assert r[("c", 1)] == 0.25 and r[("c", 2)] == 0.5
+
+
+def test_slope_plot_shows_the_compare_table(table3, survey):
+    classical = cb.classical.tables(survey)
+    fig = plot.slopes(table3, "efficacy", classical)
+    ax = fig.axes[0]
+    cmp = table3.compare(classical).query("predictor == 'efficacy'")
+    points = [line.get_xdata() for line in ax.lines if len(line.get_xdata()) == 5]
+    assert any(np.allclose(p, cmp["post_mean"]) for p in points)
+    assert any(np.allclose(p, cmp["ols_beta"]) for p in points)
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(cmp["group"])
+    grid = plot.slopes_grid(table3, classical)
+    assert sum(a.get_visible() for a in grid.axes) == 9
+
+
+def test_compare_layout_and_renderings(table3, survey):
+    cmp = table3.compare(cb.classical.tables(survey))
+    wide = compare_layout(cmp)
+    assert list(wide.columns.get_level_values(0)[::2]) == survey.levels("country")
+    row = cmp[(cmp.group == "GB") & (cmp.predictor == "efficacy")].iloc[0]
+    cell = wide.loc["efficacy", ("GB", "Bayes")]
+    assert cell.startswith(f"{row.post_mean:.3f} [{row.lower:.3f}, {row.upper:.3f}]")
+    assert wide.loc["efficacy", ("GB", "OLS")] == f"{row.ols_beta:.3f}{row.ols_stars}"
+    md = to_markdown(wide)
+    assert md.splitlines()[0] == table3.verdict.headline
+    assert "GB Bayes" in md
+    assert to_latex(wide).startswith(f"% {table3.verdict.headline}")
+
+
+def test_replicate_writes_a_report(survey, tmp_path):
+    from coprod_bayes.report import replicate
+
+    result = replicate(survey, tmp_path, quick=True, specs=["table3_collective"])
+    text = result["report"].read_text()
+    assert "synthetic" in text
+    import html as html_lib
+
+    for f in list(result["fits"].values()) + list(result["means"].values()):
+        assert html_lib.escape(f.verdict.headline) in text
+    assert text.count("data:image/png;base64,") == 1 + 2 * 3  # slopes + means & rankings x3
+    assert (tmp_path / "fits" / "table3_collective.nc").exists()
+    saved = pd.read_csv(tmp_path / "tables" / "table3_collective_compare.csv")
+    assert len(saved) == 5 * 9 + 5
+    again = cb.load_fit(tmp_path / "fits" / "table3_collective.nc")
+    pd.testing.assert_frame_equal(again.summary(), result["fits"]["table3_collective"].summary())
+
+
+def test_fit_command(tmp_path, survey):
+    data = tmp_path / "s.csv"
+    survey.to_raw().to_csv(data, index=False)
+    res = CliRunner().invoke(app, ["fit", "table3_collective", "--data", str(data), "--out",
+                                   str(tmp_path / "out"), "--draws", "300"])
+    assert res.exit_code == 0, res.output
+    first = res.output.strip().splitlines()[0]
+    assert first.startswith(("Converged", "NOT CONVERGED"))
+    assert (tmp_path / "out" / "table3_collective.nc").exists()
