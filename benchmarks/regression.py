@@ -31,19 +31,28 @@ def main() -> None:
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
     print(f"{'spec':20s} {'backend':7s} {'wall s':>7s} {'sample s':>8s} {'min ESS':>8s} "
           f"{'ESS/s':>7s} {'max Rhat':>8s} {'div':>4s}  verdict")
-    for name in args.specs or builtin_specs():
+    # policy_areas (level "area") is not converged yet: run it by name with --specs
+    default = [n for n in builtin_specs() if load_spec(n).level == "respondent"]
+    for name in args.specs or default:
         spec = load_spec(name)
         if args.backend:
             spec = spec.with_sampler(backend=args.backend)
         t0 = time.time()
-        data = regression.prepare(spec, survey)
-        model = regression.build_model(spec, data)
+        if spec.level == "area":
+            from coprod_bayes.engines import areas
+
+            data = areas.prepare_areas(spec, survey)
+            model = areas.build_area_model(spec, data)
+        else:
+            data = regression.prepare(spec, survey)
+            model = regression.build_model(spec, data)
         t1 = time.time()
         idata = sample(model, spec.sampler)
         t2 = time.time()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            free = [v for v in ("mu", "tau", "sigma") if v in idata.posterior]
+            free = [v for v in ("mu", "tau", "sigma", "gamma", "tau_country", "tau_context",
+                                "omega") if v in idata.posterior]
             v = assess(idata, free)
         wall = t2 - t0
         print(f"{name:20s} {spec.sampler.backend:7s} {wall:7.1f} {t2 - t1:8.1f} "

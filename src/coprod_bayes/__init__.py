@@ -4,7 +4,8 @@ The bundled 2008 five-country data are synthetic: a simulator calibrated to the 
 figures, because the microdata are not public.
 """
 
-from . import classical
+from . import classical, plot
+from .country import country_means
 from .fit import Fit, fit, load_fit
 from .spec import Spec, load_spec
 from .errors import CoprodError, ConvergenceWarning, SpecError, SurveyDataError
@@ -15,6 +16,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "classical",
+    "plot",
+    "country_means",
     "Fit",
     "Spec",
     "fit",

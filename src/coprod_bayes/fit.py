@@ -132,6 +132,8 @@ def fit(spec: str | Path | Spec, survey: Survey, *, progress: bool = False, **sa
         spec = spec.with_sampler(**sampler_options)
     if spec.measurement != "index":
         raise SpecError(f"spec {spec.name!r}: measurement {spec.measurement!r} is not supported yet")
+    if spec.level == "area":
+        return _fit_areas(spec, survey, progress)
     data = regression.prepare(spec, survey)
     model = regression.build_model(spec, data)
     log.info("fitting %s: %d respondents in %d groups (%s)", spec.name, int(data.n.sum()),
@@ -149,6 +151,27 @@ def fit(spec: str | Path | Spec, survey: Survey, *, progress: bool = False, **sa
     result = Fit(idata, spec, data_fingerprint(survey), verdict, data.rows)
     if not verdict.converged:
         warnings.warn(f"{spec.name}: {verdict.headline}", ConvergenceWarning, stacklevel=2)
+    return result
+
+
+def _fit_areas(spec: Spec, survey: Survey, progress: bool) -> Fit:
+    from .engines import areas
+
+    data = areas.prepare_areas(spec, survey)
+    model = areas.build_area_model(spec, data)
+    log.info("fitting %s: %d respondent x area rows in %d contexts (%s)", spec.name,
+             int(data.rows["used"].sum()), len(data.rows), spec.sampler.backend)
+    idata = sample(model, spec.sampler, progress=progress)
+    beta = areas.draw_context_coefficients(data, idata.posterior, spec.sampler.seed)
+    post = idata.posterior
+    post["beta"] = (("chain", "draw", "country", "area", "coef"), beta)
+    idata.posterior = post.assign_coords(country=data.countries, area=data.areas,
+                                         coef=data.coefficients)
+    free = ["mu", "gamma", "tau_country", "tau_context", "sigma", "omega"]
+    verdict = assess(idata, [*free, "beta"])
+    result = Fit(idata, spec, data_fingerprint(survey), verdict, data.rows)
+    if not verdict.converged:
+        warnings.warn(f"{spec.name}: {verdict.headline}", ConvergenceWarning, stacklevel=3)
     return result
 
 
@@ -227,6 +250,8 @@ class Fit:
             For complete pooling (one slope for all groups) the population coefficients are
             set beside the pooled OLS row (group ``"pooled"``).
         """
+        if self.spec.level == "area":
+            return self._compare_areas(classical, hdi_prob)
         table = _classical_table(classical, self.spec)
         group_col = self.spec.group or "group"
         ols = table.rename(columns={group_col: "group"})
@@ -262,6 +287,31 @@ class Fit:
                                 "post_mean": r2["mean"], "post_sd": r2["sd"],
                                 "lower": r2["lower"], "upper": r2["upper"]})
         out = pd.concat([out, r2_rows], ignore_index=True)
+        out.attrs["verdict"] = self.verdict.headline
+        return out
+
+    def _compare_areas(self, classical: pd.DataFrame, hdi_prob: float) -> pd.DataFrame:
+        """Context coefficients beside per-context OLS (:func:`classical.ols_by_area`)."""
+        if not isinstance(classical, pd.DataFrame) or "area" not in classical.columns:
+            raise SpecError(f"spec {self.spec.name!r} is by policy area: compare it with "
+                            "coprod_bayes.classical.ols_by_area(survey, outcome, predictors)")
+        g = self.spec.group
+        post = self.summary("beta", hdi_prob).rename(columns={"coef": "predictor"})
+        post = post[post["predictor"] != "Intercept"]
+        both = post.merge(classical, left_on=[g, "area", "predictor"],
+                          right_on=[g, "area", "predictor"], how="left")
+        out = pd.DataFrame({
+            "group": both[g] + ":" + both["area"], g: both[g], "area": both["area"],
+            "predictor": both["predictor"], "ols_beta": both["beta"], "ols_se": both["se"],
+            "ols_p": both["p"], "ols_stars": both["stars"], "post_mean": both["mean"],
+            "post_sd": both["sd"], "lower": both["lower"], "upper": both["upper"],
+            "p_positive": both["p_positive"],
+        })
+        credible = (out["lower"] > 0) | (out["upper"] < 0)
+        significant = out["ols_p"] < 0.10
+        sign = (np.sign(out["ols_beta"]) != np.sign(out["post_mean"])) & (credible | significant)
+        out["flag"] = np.select([sign, credible & ~significant, significant & ~credible],
+                                ["sign", "credible only", "significant only"], "")
         out.attrs["verdict"] = self.verdict.headline
         return out
 

@@ -10,7 +10,7 @@ from ..errors import SurveyDataError
 from ..survey.survey import Survey
 from .indexes import index_scores
 
-__all__ = ["stars", "standardized_ols", "analysis_frame", "ols_table"]
+__all__ = ["stars", "standardized_ols", "analysis_frame", "ols_table", "ols_by_area"]
 
 
 def stars(p: float) -> str:
@@ -146,4 +146,34 @@ def ols_table(
         coefs["n"] = fit["n"]
         coefs["r2"] = fit["r2"]
         out.append(coefs)
+    return pd.concat(out, ignore_index=True)
+
+
+def ols_by_area(survey: Survey, outcome: str, predictors: list[str], group: str = "country") -> pd.DataFrame:
+    """Standardised OLS per group x policy area on the area's index and items.
+
+    The outcome is ``outcome``'s index over the area's items; a construct predictor is its
+    index over the area's items (one item: that item), demographics as coded. Complete cases
+    per context. Returns a tidy frame: ``country``, ``area``, ``predictor``, ``beta``, ``se``,
+    ``t``, ``p``, ``stars``, ``n``, ``r2``.
+    """
+    cb = survey.codebook
+    out = []
+    for area in cb.areas:
+        cols = {outcome: index_scores(survey, outcome, area)}
+        for p in predictors:
+            cols[p] = (survey.frame[p].astype(float) if p in cb.demographic_columns
+                       else index_scores(survey, p, area))
+        df = pd.DataFrame(cols)
+        df[group] = survey.frame[group].to_numpy()
+        complete = df[[outcome, *predictors]].notna().all(axis=1)
+        for lv in survey.levels(group):
+            sub = df[(df[group] == lv) & complete]
+            coefs, fit = standardized_ols(sub[outcome].to_numpy(), sub[predictors].to_numpy(),
+                                          predictors)
+            coefs.insert(0, "area", area)
+            coefs.insert(0, group, lv)
+            coefs["n"] = fit["n"]
+            coefs["r2"] = fit["r2"]
+            out.append(coefs)
     return pd.concat(out, ignore_index=True)

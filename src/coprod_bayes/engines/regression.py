@@ -38,7 +38,10 @@ from ..errors import SpecError
 from ..spec.spec import Spec
 from ..survey.survey import Survey
 
-__all__ = ["RegressionData", "prepare", "build_model", "draw_group_coefficients", "bayes_r2"]
+__all__ = [
+    "RegressionData", "prepare", "build_model", "draw_group_coefficients", "bayes_r2",
+    "pointwise_loglik", "predict", "prior_draws",
+]
 
 
 @dataclass
@@ -63,6 +66,8 @@ class RegressionData:
     group_index: np.ndarray
     respondent_id: np.ndarray
     rows: pd.DataFrame
+    y_loc: np.ndarray | None = None
+    y_scale: np.ndarray | None = None
 
 
 def _z(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -115,13 +120,18 @@ def prepare(spec: Spec, survey: Survey) -> RegressionData:
         sel = gi == k
         w[sel] = w[sel] * sel.sum() / w[sel].sum()
     Y = d[cols].to_numpy(float)
+    y_loc, y_scale = np.empty(len(groups)), np.empty(len(groups))
     if spec.standardize == "group":
         Z = np.empty_like(Y)
         for k in range(len(groups)):
             sel = gi == k
             Z[sel] = _z(Y[sel], w[sel])
+            y_loc[k] = np.average(Y[sel, 0], weights=w[sel])
+            y_scale[k] = np.sqrt(np.average((Y[sel, 0] - y_loc[k]) ** 2, weights=w[sel]))
     else:
         Z = _z(Y, w)
+        y_loc[:] = np.average(Y[:, 0], weights=w)
+        y_scale[:] = np.sqrt(np.average((Y[:, 0] - y_loc[0]) ** 2, weights=w))
     y = Z[:, 0]
     X = np.column_stack([np.ones(len(d)), Z[:, 1:]])
     G, p = len(groups), X.shape[1]
@@ -134,7 +144,7 @@ def prepare(spec: Spec, survey: Survey) -> RegressionData:
         yty[k] = float(np.sum(w[sel] * y[sel] ** 2))
         n[k] = w[sel].sum()
     return RegressionData(groups, list(spec.coefficients), XtX, Xty, yty, n, X, y, w, gi,
-                          d["respondent_id"].to_numpy(), rows)
+                          d["respondent_id"].to_numpy(), rows, y_loc, y_scale)
 
 
 def build_model(spec: Spec, data: RegressionData) -> pm.Model:
@@ -148,26 +158,31 @@ def build_model(spec: Spec, data: RegressionData) -> pm.Model:
     coords = {"group": data.groups, "coef": data.coefficients,
               "varying": [c for c, v in zip(data.coefficients, varies, strict=True) if v]}
     pr = spec.priors
+    v_idx = np.flatnonzero(varies)
     with pm.Model(coords=coords) as model:
         if spec.pooling == "none":
-            mu, tau = pt.zeros(p), pt.as_tensor(np.full(p, pr.coefficient))
+            mu, tau_v = pt.zeros(p), pt.as_tensor(np.full(p, pr.coefficient))
+            v_idx = np.arange(p)
         else:
             mu = pm.Normal("mu", 0.0, pr.coefficient, dims="coef")
-            tau = pt.zeros(p)
-            if varies.any():
-                tau_free = pm.HalfNormal("tau", pr.coefficient_sd, dims="varying")
-                tau = pt.set_subtensor(tau[np.flatnonzero(varies)], tau_free)
+            tau_v = pm.HalfNormal("tau", pr.coefficient_sd, dims="varying") if len(v_idx) else None
         sigma = pm.HalfNormal("sigma", pr.residual_sd, dims="group")
         total = 0.0
-        eye = np.eye(p)
+        eye = np.eye(len(v_idx))
         for k in range(len(data.groups)):
             A, b, s, n = data.XtX[k], data.Xty[k], data.yty[k], data.n[k]
             s2 = sigma[k] ** 2
-            L = cholesky(eye + pt.outer(tau, tau) * A / s2)
             rr = s - 2 * pt.dot(mu, b) + pt.dot(mu, pt.dot(A, mu))
-            z = solve_triangular(L, tau * (b - pt.dot(A, mu)) / s2, lower=True)
-            quad = rr / s2 - pt.dot(z, z)
-            logdet = n * pt.log(s2) + 2 * pt.sum(pt.log(pt.diag(L)))
+            quad, logdet = rr / s2, n * pt.log(s2)
+            if len(v_idx):
+                # Woodbury over the varying coefficients only (tau is zero elsewhere); a
+                # Cholesky of a constant matrix would also stall PyTensor's gradient rewrites
+                A_vv = A[np.ix_(v_idx, v_idx)]
+                L = cholesky(eye + pt.outer(tau_v, tau_v) * A_vv / s2)
+                q_v = (b - pt.dot(A, mu))[v_idx]
+                z = solve_triangular(L, tau_v * q_v / s2, lower=True)
+                quad = quad - pt.dot(z, z)
+                logdet = logdet + 2 * pt.sum(pt.log(pt.diag(L)))
             total = total - 0.5 * (n * np.log(2 * np.pi) + logdet + quad)
         pm.Potential("marginal_loglik", total)
     return model
@@ -236,3 +251,44 @@ def bayes_r2(data: RegressionData, beta: np.ndarray, sigma: np.ndarray) -> np.nd
     second = np.einsum("cdgp,gpq,cdgq->cdg", beta, data.XtX, beta) / data.n
     var_fit = second - mean_fit**2
     return var_fit / (var_fit + sigma**2)
+
+
+def pointwise_loglik(data: RegressionData, beta: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """log Normal(y_i | x_i' beta_g, sigma_g) per draw and respondent: (chain, draw, obs).
+
+    Conditional on the group coefficients (drawn exactly), so PSIS-LOO on it leaves out one
+    respondent at a time.
+    """
+    gi = data.group_index
+    mean = np.einsum("ip,cdip->cdi", data.X, beta[:, :, gi, :])
+    sd = sigma[:, :, gi]
+    return -0.5 * np.log(2 * np.pi) - np.log(sd) - 0.5 * ((data.y - mean) / sd) ** 2
+
+
+def predict(data: RegressionData, beta: np.ndarray, sigma: np.ndarray, seed: int,
+            n_draws: int = 100) -> np.ndarray:
+    """Replicated outcomes on the index's own scale (0-100): (n_draws, obs)."""
+    rng = np.random.default_rng(seed)
+    flat_b = beta.reshape(-1, *beta.shape[2:])
+    flat_s = sigma.reshape(-1, sigma.shape[-1])
+    pick = rng.choice(len(flat_b), size=min(n_draws, len(flat_b)), replace=False)
+    gi = data.group_index
+    mean = np.einsum("ip,sip->si", data.X, flat_b[pick][:, gi, :])
+    z = mean + flat_s[pick][:, gi] * rng.standard_normal(mean.shape)
+    return data.y_loc[gi] + data.y_scale[gi] * z
+
+
+def prior_draws(spec: Spec, n_groups: int, p: int, n_draws: int, seed: int) -> dict[str, np.ndarray]:
+    """Draws of (mu, tau, beta, sigma) from the spec's prior: beta is (draw, group, coef)."""
+    rng = np.random.default_rng(seed)
+    pr = spec.priors
+    varies = _varying_mask(spec, p)
+    if spec.pooling == "none":
+        mu = np.zeros((n_draws, p))
+        tau = np.full((n_draws, p), pr.coefficient)
+    else:
+        mu = rng.normal(0, pr.coefficient, (n_draws, p))
+        tau = np.abs(rng.normal(0, pr.coefficient_sd, (n_draws, p))) * varies
+    beta = mu[:, None, :] + tau[:, None, :] * rng.standard_normal((n_draws, n_groups, p))
+    sigma = np.abs(rng.normal(0, pr.residual_sd, (n_draws, n_groups)))
+    return {"mu": mu, "tau": tau, "beta": beta, "sigma": sigma}

@@ -17,6 +17,7 @@ built in Python; the same spec built both ways compares equal.
     varying = "all"                 # coefficients that vary by group: "all", "intercept"
     standardize = "group"           # z-score within group (betas as in the tables) or "all"
     weights = false                 # survey weights as a normalised pseudo-likelihood
+    level = "respondent"            # or "area": respondent x policy area rows
 
     [priors]                        # on the standardised scale
     coefficient = 0.5               # Normal(0, 0.5) on population coefficients
@@ -120,6 +121,10 @@ class Spec:
         over all respondents (the pooled Figures 5-6).
     weights : bool
         Use the survey weights (normalised to sum to n per group) as a pseudo-likelihood.
+    level : {"respondent", "area"}
+        ``"area"``: one row per respondent x policy area (the area's index on the area's items
+        and the demographics), coefficients varying by group, by area and by group x area, with
+        a respondent intercept (z-scoring within group x area).
 
     Raises
     ------
@@ -143,6 +148,7 @@ class Spec:
     varying: str = "all"
     standardize: str = "group"
     weights: bool = False
+    level: str = "respondent"
     priors: Priors = field(default_factory=Priors)
     sampler: Sampler = field(default_factory=Sampler)
 
@@ -162,6 +168,7 @@ class Spec:
         if self.outcome in self.predictors:
             raise SpecError(f"spec {self.name!r}: the outcome {self.outcome!r} is also a predictor")
         for key, allowed in (("measurement", _MEASUREMENT), ("pooling", _POOLING),
+                             ("level", ("respondent", "area")),
                              ("varying", _VARYING), ("standardize", _STANDARDIZE)):
             if getattr(self, key) not in allowed:
                 raise SpecError(f"spec {self.name!r}: {key} = {getattr(self, key)!r}; "
@@ -180,7 +187,8 @@ class Spec:
         """The spec as nested plain data, TOML-shaped."""
         d = asdict(self)
         model = {k: d.pop(k) for k in ("outcome", "predictors", "measurement", "group",
-                                      "pooling", "varying", "standardize", "weights")}
+                                      "pooling", "varying", "standardize", "weights",
+                                      "level")}
         model["predictors"] = list(model["predictors"])
         model["group"] = model["group"] or ""
         return {"name": d["name"], "description": d["description"], "model": model,
@@ -203,7 +211,7 @@ class Spec:
             raise SpecError(f"{where}: a spec needs 'name' and a [model] section")
         model = dict(data["model"])
         allowed = {"outcome", "predictors", "measurement", "group", "pooling", "varying",
-                   "standardize", "weights"}
+                   "standardize", "weights", "level"}
         extra = sorted(set(model) - allowed)
         if extra:
             raise SpecError(f"{where}: unknown key(s) {extra} in [model]; known: {sorted(allowed)}")
