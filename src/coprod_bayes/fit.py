@@ -271,11 +271,7 @@ class Fit:
             "ols_stars": both["stars"], "post_mean": both["mean"], "post_sd": both["sd"],
             "lower": both["lower"], "upper": both["upper"], "p_positive": both["p_positive"],
         })
-        credible = (out["lower"] > 0) | (out["upper"] < 0)
-        significant = out["ols_p"] < 0.10
-        sign = (np.sign(out["ols_beta"]) != np.sign(out["post_mean"])) & (credible | significant)
-        out["flag"] = np.select([sign, credible & ~significant, significant & ~credible],
-                                ["sign", "credible only", "significant only"], "")
+        out["flag"] = _disagreement(out)
         r2 = self.summary("r2", hdi_prob)
         if self.spec.group is None:
             r2["group"] = "pooled"
@@ -307,11 +303,7 @@ class Fit:
             "post_sd": both["sd"], "lower": both["lower"], "upper": both["upper"],
             "p_positive": both["p_positive"],
         })
-        credible = (out["lower"] > 0) | (out["upper"] < 0)
-        significant = out["ols_p"] < 0.10
-        sign = (np.sign(out["ols_beta"]) != np.sign(out["post_mean"])) & (credible | significant)
-        out["flag"] = np.select([sign, credible & ~significant, significant & ~credible],
-                                ["sign", "credible only", "significant only"], "")
+        out["flag"] = _disagreement(out)
         out.attrs["verdict"] = self.verdict.headline
         return out
 
@@ -348,6 +340,15 @@ def load_fit(path: str | Path) -> Fit:
     v["problems"] = tuple(v["problems"])
     rows = pd.read_json(__import__("io").StringIO(attrs["coprod_rows"]), orient="records")
     return Fit(idata, spec, attrs["coprod_fingerprint"], Verdict(**v), rows)
+
+
+def _disagreement(out: pd.DataFrame) -> np.ndarray:
+    """Where posterior and OLS disagree: sign, or one side excluding zero (90% / p < 0.10)."""
+    credible = (out["lower"] > 0) | (out["upper"] < 0)
+    significant = out["ols_p"] < 0.10
+    sign = (np.sign(out["ols_beta"]) != np.sign(out["post_mean"])) & (credible | significant)
+    return np.select([sign, credible & ~significant, significant & ~credible],
+                     ["sign", "credible only", "significant only"], "")
 
 
 def _classical_table(classical, spec: Spec) -> pd.DataFrame:
