@@ -1,0 +1,145 @@
+"""``coprod-bayes replicate``: classical tables, every built-in spec, comparisons, plots, report."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from .. import plot
+from ..classical.tables import paper_layout, tables
+from ..country import country_means
+from ..errors import ConvergenceWarning
+from ..fit import data_fingerprint, fit
+from ..spec.spec import Sampler, load_spec
+from ..summaries.tables import compare_layout
+from ..survey.survey import Survey
+from .html import HtmlReport
+
+__all__ = ["replicate", "REGRESSION_SPECS"]
+
+log = logging.getLogger("coprod_bayes")
+
+#: The built-in regression specs the main job fits, in report order.
+REGRESSION_SPECS = ["table2_individual", "table3_collective", "pooled_individual",
+                    "pooled_collective"]
+MEAN_INDEXES = ["individual", "collective", "coproduction"]
+
+
+def _versions() -> str:
+    names = ["coprod_bayes", "pymc", "pytensor", "nutpie", "arviz", "bambi", "numpy", "pandas"]
+    out = []
+    for n in names:
+        try:
+            out.append(f"{n} {metadata.version(n)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return ", ".join(out)
+
+
+def replicate(survey: Survey, out: str | Path, quick: bool = False,
+              specs: list[str] | None = None) -> dict:
+    """Run every built-in analysis on ``survey`` and write ``out/report.html``.
+
+    Parameters
+    ----------
+    survey : Survey
+    out : str or Path
+        Folder for ``report.html``, the fits (``fits/*.nc``), figures (``figures/*.png``) and
+        tidy tables (``tables/*.csv``).
+    quick : bool, default False
+        Shorter chains (400 draws, 400 tuning steps): for trying the pipeline, not for
+        reading; the report's verdicts say whether the chains converged.
+    specs : list of str, optional
+        Regression specs to fit (default: :data:`REGRESSION_SPECS`).
+
+    Returns
+    -------
+    dict
+        ``report`` (path), ``fits`` (name -> Fit), ``means`` (index -> MeansFit),
+        ``timings`` (name -> seconds).
+    """
+    out = Path(out)
+    for sub in ("fits", "figures", "tables"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    sampler_opts = {"draws": 400, "tune": 400} if quick else {}
+    rep = HtmlReport("coprod_bayes: the co-production papers' analyses, classical and Bayesian")
+    rep.heading("Data")
+    synthetic = survey.truth is not None
+    rep.paragraph(f"{survey!r}; source: {survey.source or 'unknown'}; data fingerprint "
+                  f"{data_fingerprint(survey)}.")
+    if synthetic:
+        rep.paragraph("These data are synthetic: a simulation calibrated to the published figures "
+                      "of the 2008 five-country survey (whose microdata are not public). The "
+                      "calibration is documented in docs/simulator.md and checked by "
+                      "benchmarks/calibration.py.", "note")
+    rep.paragraph(f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC with {_versions()}"
+                  f"{'; quick mode (short chains)' if quick else ''}.")
+
+    classical = tables(survey)
+    for name, frame in classical.items():
+        frame.to_csv(out / "tables" / f"classical_{name}.csv", index=False)
+    rep.heading("Classical tables (the papers' analyses)")
+    for name in ("table2_individual", "table3_collective"):
+        rep.heading(f"{name}: standardised OLS betas (* p<0.10, ** p<0.05, *** p<0.01)", 3)
+        rep.table(paper_layout(classical[name]))
+    rep.heading("Cronbach's alpha", 3)
+    rep.table(classical["alphas"], index=False)
+
+    fits, means, timings = {}, {}, {}
+    rep.heading("Bayesian regressions beside OLS")
+    for name in specs or REGRESSION_SPECS:
+        spec = load_spec(name)
+        t0 = time.time()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            f = fit(spec, survey, **sampler_opts)
+        for w in caught:
+            log.warning("%s", w.message)
+        timings[name] = time.time() - t0
+        fits[name] = f
+        f.save(out / "fits" / f"{name}.nc")
+        cmp = f.compare(classical)
+        cmp.to_csv(out / "tables" / f"{name}_compare.csv", index=False)
+        rep.heading(name, 3)
+        rep.paragraph(spec.description)
+        rep.verdict(f.verdict.headline)
+        rep.paragraph(f"Respondents used: {int(f.rows['used'].sum())} of "
+                      f"{int(f.rows['respondents'].sum())} (incomplete cases not used; by group: "
+                      + "; ".join(f"{r.group} {r.used}/{r.respondents}" for r in f.rows.itertuples())
+                      + f"). Fitted in {timings[name]:.0f} s.")
+        rep.table(compare_layout(cmp))
+        fig = plot.slopes_grid(f, classical)
+        fig.savefig(out / "figures" / f"{name}_slopes.png", dpi=90)
+        rep.figure(fig, f"{name} slopes")
+        plt.close(fig)
+
+    rep.heading("Country means of the indexes (Figures 3-4) and ranking probabilities")
+    cb = survey.codebook
+    for index in [i for i in MEAN_INDEXES if i in cb.constructs or i in cb.indexes]:
+        t0 = time.time()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            m = country_means(survey, index, sampler=Sampler(target_accept=0.95, **sampler_opts))
+        for w in caught:
+            log.warning("%s", w.message)
+        timings[f"means_{index}"] = time.time() - t0
+        means[index] = m
+        m.summary().to_csv(out / "tables" / f"means_{index}.csv", index=False)
+        m.rankings().to_csv(out / "tables" / f"rankings_{index}.csv", index=False)
+        rep.heading(index, 3)
+        rep.verdict(m.verdict.headline)
+        rep.table(m.summary().drop(columns="index"), index=False, floatfmt="{:.2f}")
+        for kind, fig in (("means", plot.country_means(m)), ("rankings", plot.rankings(m))):
+            fig.savefig(out / "figures" / f"{kind}_{index}.png", dpi=90)
+            rep.figure(fig, f"{kind} of {index}")
+            plt.close(fig)
+
+    path = out / "report.html"
+    path.write_text(rep.render(), encoding="utf-8")
+    return {"report": path, "fits": fits, "means": means, "timings": timings}
