@@ -132,21 +132,27 @@ def ols_table(
     out = []
     for lv, sel in parts:
         sub = df[sel]
-        if len(sub) < len(predictors) + 2:
-            raise SurveyDataError(
-                f"{group} {lv!r}: {len(sub)} complete rows for outcome {outcome!r} and "
-                f"{len(predictors)} predictors; OLS needs at least {len(predictors) + 2}"
-            )
-        coefs, fit = standardized_ols(
-            sub[outcome].to_numpy(), sub[predictors].to_numpy(), predictors,
-            sub["weight"].to_numpy() if weighted else None,
-        )
-        coefs.insert(0, "outcome", outcome)
-        coefs.insert(0, group, lv)
-        coefs["n"] = fit["n"]
-        coefs["r2"] = fit["r2"]
-        out.append(coefs)
+        out.append(_labelled_ols(sub, outcome, predictors, {group: lv, "outcome": outcome},
+                                 sub["weight"].to_numpy() if weighted else None))
     return pd.concat(out, ignore_index=True)
+
+
+def _labelled_ols(sub: pd.DataFrame, outcome: str, predictors: list[str], labels: dict,
+                  weights: np.ndarray | None = None) -> pd.DataFrame:
+    """standardized_ols on one subset, with its labels as leading columns and n, r2 after."""
+    where = ", ".join(f"{k} {v!r}" for k, v in labels.items() if k != "outcome")
+    if len(sub) < len(predictors) + 2:
+        raise SurveyDataError(
+            f"{where}: {len(sub)} complete rows for outcome {outcome!r} and "
+            f"{len(predictors)} predictors; OLS needs at least {len(predictors) + 2}"
+        )
+    coefs, fit = standardized_ols(sub[outcome].to_numpy(), sub[predictors].to_numpy(),
+                                  predictors, weights)
+    for i, (k, v) in enumerate(labels.items()):
+        coefs.insert(i, k, v)
+    coefs["n"] = fit["n"]
+    coefs["r2"] = fit["r2"]
+    return coefs
 
 
 def ols_by_area(survey: Survey, outcome: str, predictors: list[str], group: str = "country") -> pd.DataFrame:
@@ -169,11 +175,5 @@ def ols_by_area(survey: Survey, outcome: str, predictors: list[str], group: str 
         complete = df[[outcome, *predictors]].notna().all(axis=1)
         for lv in survey.levels(group):
             sub = df[(df[group] == lv) & complete]
-            coefs, fit = standardized_ols(sub[outcome].to_numpy(), sub[predictors].to_numpy(),
-                                          predictors)
-            coefs.insert(0, "area", area)
-            coefs.insert(0, group, lv)
-            coefs["n"] = fit["n"]
-            coefs["r2"] = fit["r2"]
-            out.append(coefs)
+            out.append(_labelled_ols(sub, outcome, predictors, {group: lv, "area": area}))
     return pd.concat(out, ignore_index=True)
