@@ -106,7 +106,10 @@ def test_replicate_writes_a_report(survey, tmp_path):
 
     for f in list(result["fits"].values()) + list(result["means"].values()):
         assert html_lib.escape(f.verdict.headline) in text
-    assert text.count("data:image/png;base64,") == 1 + 2 * 3  # slopes + means & rankings x3
+    # slopes, means & rankings x 3, and the checks: prior, posterior predictive, LOO
+    assert text.count("data:image/png;base64,") == 1 + 2 * 3 + 3
+    loo = pd.read_csv(tmp_path / "tables" / "table3_collective_loo.csv", index_col=0)
+    assert set(loo.index) == {"complete pooling", "no pooling", "partial pooling"}
     assert (tmp_path / "fits" / "table3_collective.nc").exists()
     saved = pd.read_csv(tmp_path / "tables" / "table3_collective_compare.csv")
     assert len(saved) == 5 * 9 + 5

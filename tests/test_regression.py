@@ -201,12 +201,44 @@ def test_flat_priors_single_group_match_ols(small_survey):
     the OLS standardised betas to within 0.01 (the remaining gap is Monte Carlo error,
     SD/sqrt(ESS) of about 0.003, and the prior's pull, below 1e-4)."""
     spec = Spec(name="flat", outcome="collective", predictors=("age", "female", "efficacy"),
-                group=None, pooling="none", priors={"coefficient": 10.0, "residual_sd": 5.0})
+                group=None, pooling="none", priors=FLAT)
     fit = cb.fit(spec, small_survey, draws=800, tune=800, seed=7)
     post = fit.summary("beta").set_index("coef")["mean"]
     ols = ols_table(small_survey, "collective", list(spec.predictors)).query("country == 'pooled'")
     for _, row in ols.iterrows():
         assert post[row.predictor] == pytest.approx(row.beta, abs=0.01)
+
+
+FLAT = {"coefficient": 10.0, "intercept": 10.0, "residual_sd": 5.0}
+
+
+def test_weighted_pseudo_likelihood_matches_weighted_least_squares(small_survey):
+    """weights = true: with flat-ish priors and one group the posterior means equal the
+    weighted least-squares betas (statsmodels WLS on the weighted z-scores) to within 0.01,
+    and they differ from the unweighted ones (else the test could not tell): FR respondents
+    weigh ten times the others, and FR's slopes differ from the rest."""
+    import statsmodels.api as sm
+
+    frame = small_survey.frame.copy()
+    frame["weight"] = np.where(frame["country"] == "FR", 5.0, 0.5) * frame["weight"]
+    small_survey = cb.Survey(frame, small_survey.codebook, small_survey.missing_reasons, None,
+                             "reweighted")
+    pred = ["age", "female", "efficacy"]
+    spec = Spec(name="weighted", outcome="collective", predictors=tuple(pred), group=None,
+                pooling="none", weights=True, priors=FLAT)
+    fit = cb.fit(spec, small_survey, draws=800, tune=800, seed=8)
+    post = fit.summary("beta").set_index("coef")["mean"]
+    df = cb.classical.analysis_frame(small_survey, "collective", pred).dropna(
+        subset=["collective", *pred])
+    w = df["weight"].to_numpy(float)
+    Z = df[["collective", *pred]].to_numpy(float)
+    m = np.average(Z, axis=0, weights=w)
+    Z = (Z - m) / np.sqrt(np.average((Z - m) ** 2, axis=0, weights=w))
+    wls = sm.WLS(Z[:, 0], sm.add_constant(Z[:, 1:]), weights=w).fit().params[1:]
+    ols = ols_table(small_survey, "collective", pred).query("country == 'pooled'")["beta"]
+    assert np.max(np.abs(wls - ols.to_numpy())) > 0.05
+    np.testing.assert_allclose(post[pred].to_numpy(), wls, atol=0.01)
+    assert int(fit.rows["used"].sum()) == len(df)
 
 
 def test_unconverged_fit_warns_and_says_so(small_survey):

@@ -20,7 +20,9 @@ def test_toml_and_python_compare_equal():
     from_toml = load_spec("table3_collective")
     built = Spec(name="table3_collective", outcome="collective", predictors=NINE,
                  description=from_toml.description, pooling="partial", varying="all",
-                 priors=Priors(0.5, 0.1, 1.0), sampler=Sampler(seed=20080401))
+                 priors=Priors(coefficient=0.25, coefficient_sd=0.1, intercept=1.0,
+                                intercept_sd=0.5, residual_sd=1.0),
+                 sampler=Sampler(seed=20080401))
     assert from_toml == built
     assert Spec.from_dict(built.to_dict()) == built
 
@@ -55,6 +57,8 @@ def test_validation_against_codebook_names_the_culprit(change, message):
     ({"predictors": ("collective",)}, "is also a predictor"),
     ({"pooling": "some"}, "pooling = 'some'"),
     ({"priors": {"coefficient": -1}}, "must be a positive number"),
+    ({"sampler": {"mass_matrix": "dense"}}, "mass_matrix 'dense' unknown"),
+    ({"sampler": {"mass_matrix": "low_rank", "backend": "pymc"}}, "needs backend 'nutpie'"),
     ({"sampler": {"backend": "stan"}}, "backend 'stan' unknown"),
     ({"sampler": {"draws": 0}}, "'draws' must be a positive integer"),
 ])

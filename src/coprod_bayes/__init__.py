@@ -5,6 +5,9 @@ figures, because the microdata are not public.
 """
 
 from . import classical, plot
+from .checks import (
+    compare_models, fit_pooling_variants, pooling_variants, posterior_predictive, prior_predictive,
+)
 from .country import country_means
 from .fit import Fit, fit, load_fit
 from .spec import Spec, load_spec
@@ -18,6 +21,11 @@ __all__ = [
     "classical",
     "plot",
     "country_means",
+    "compare_models",
+    "fit_pooling_variants",
+    "pooling_variants",
+    "posterior_predictive",
+    "prior_predictive",
     "Fit",
     "Spec",
     "fit",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 
 import arviz as az
@@ -9,11 +10,13 @@ import numpy as np
 import pandas as pd
 
 from .engines import regression
-from .fit import Fit, fit
+from .errors import SpecError
+from .fit import Fit, data_fingerprint, fit
 from .spec.spec import Spec, load_spec
 from .survey.survey import Survey
 
-__all__ = ["prior_predictive", "posterior_predictive", "compare_models", "pooling_variants"]
+__all__ = ["prior_predictive", "posterior_predictive", "compare_models", "pooling_variants",
+           "fit_pooling_variants"]
 
 
 def prior_predictive(spec: str | Spec, survey: Survey, draws: int = 1000, seed: int = 0) -> pd.DataFrame:
@@ -21,9 +24,18 @@ def prior_predictive(spec: str | Spec, survey: Survey, draws: int = 1000, seed: 
     standardised slopes' spread and the R-squared they imply on the survey's predictors.
 
     Returns a tidy frame: ``draw``, ``group``, ``r2`` (implied), ``max_abs_beta`` (largest
-    standardised slope). A sensible prior puts most R-squared below 0.5 and slopes within +-1.
+    standardised slope). A sensible prior puts most R-squared below 0.5 and slopes within +-1;
+    :func:`coprod_bayes.plot.prior_predictive` draws both.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> pp = cb.prior_predictive("table3_collective", cb.simulate(n_per_country=100, seed=1))
+    >>> bool(pp["r2"].median() < 0.5)
+    True
     """
     spec = load_spec(spec)
+    _respondent_level(spec, "prior_predictive")
     data = regression.prepare(spec, survey)
     p, G = len(data.coefficients), len(data.groups)
     d = regression.prior_draws(spec, G, p, draws, seed)
@@ -35,7 +47,18 @@ def prior_predictive(spec: str | Spec, survey: Survey, draws: int = 1000, seed: 
     return rows
 
 
+def _respondent_level(spec: Spec, what: str) -> None:
+    if spec.level != "respondent":
+        raise SpecError(f"{what}: spec {spec.name!r} is by policy area (level 'area'); only "
+                        "respondent-level specs are supported")
+
+
 def _fit_data(f: Fit, survey: Survey) -> regression.RegressionData:
+    """The fit's analysis data, after checking it is the survey the fit used."""
+    _respondent_level(f.spec, "model checks")
+    if data_fingerprint(survey) != f.fingerprint:
+        raise SpecError(f"fit {f.spec.name!r} was made on other data (fingerprint "
+                        f"{f.fingerprint}, this survey {data_fingerprint(survey)})")
     return regression.prepare(f.spec, survey)
 
 
@@ -49,11 +72,10 @@ def posterior_predictive(f: Fit, survey: Survey, n_draws: int = 100, seed: int =
     data = _fit_data(f, survey)
     post = f.idata.posterior
     beta = post["beta"].values
-    if beta.ndim == 3:  # no group dimension cannot happen; keep shapes explicit
-        raise ValueError("unexpected beta shape")
     yrep = regression.predict(data, beta, post["sigma"].values, seed, n_draws)
     observed = data.y_loc[data.group_index] + data.y_scale[data.group_index] * data.y
-    out = pd.DataFrame({"group": np.asarray(data.groups)[data.group_index], "observed": observed})
+    out = pd.DataFrame({"respondent_id": data.respondent_id,
+                        "group": np.asarray(data.groups)[data.group_index], "observed": observed})
     reps = pd.DataFrame(yrep.T, columns=[f"replicate_{i}" for i in range(yrep.shape[0])])
     return pd.concat([out, reps], axis=1)
 
@@ -76,10 +98,21 @@ def compare_models(fits: dict[str, Fit], survey: Survey) -> tuple[pd.DataFrame, 
     Returns the comparison table (``az.compare``: elpd_loo, p_loo, elpd differences with
     their SE, weights) and a Pareto-k table per model (counts of k <= 0.7, 0.7-1, > 1: a
     respondent with k > 0.7 makes that model's LOO estimate unreliable).
+    :func:`coprod_bayes.plot.model_comparison` draws the first.
+
+    Raises
+    ------
+    SpecError
+        If the fits do not share the outcome, or were made on other data.
     """
-    idatas, ks = {}, []
+    outcomes = {f.spec.outcome for f in fits.values()}
+    if len(outcomes) != 1:
+        raise SpecError(f"compare_models: the fits model different outcomes {sorted(outcomes)}; "
+                        "LOO compares models of the same data only")
+    idatas, ks, ids = {}, [], {}
     for name, f in fits.items():
         data = _fit_data(f, survey)
+        ids[name] = data.respondent_id
         ll = regression.pointwise_loglik(data, f.idata.posterior["beta"].values,
                                          f.idata.posterior["sigma"].values)
         idata = az.from_dict(posterior={"sigma": f.idata.posterior["sigma"].values},
@@ -90,7 +123,14 @@ def compare_models(fits: dict[str, Fit], survey: Survey) -> tuple[pd.DataFrame, 
         ks.append({"model": name, "k <= 0.7": int((k <= 0.7).sum()),
                    "0.7 < k <= 1": int(((k > 0.7) & (k <= 1)).sum()), "k > 1": int((k > 1).sum()),
                    "max k": float(k.max())})
-    table = az.compare(idatas, ic="loo")
+    first = next(iter(ids.values()))
+    for name, i in ids.items():
+        if len(i) != len(first) or np.any(i != first):
+            raise SpecError(f"compare_models: fit {name!r} used other respondents than "
+                            f"{next(iter(ids))!r} (different predictors or missing data)")
+    with warnings.catch_warnings():  # ArviZ 0.23 sorts in place, which pandas 3.1 deprecates
+        warnings.filterwarnings("ignore", message="The inplace keyword")
+        table = az.compare(idatas, ic="loo")
     return table, pd.DataFrame(ks)
 
 

@@ -80,7 +80,8 @@ def sample(model, sampler: Sampler, progress: bool = False) -> az.InferenceData:
         return nutpie.sample(compiled, draws=sampler.draws, tune=sampler.tune,
                              chains=sampler.chains, cores=cores, seed=sampler.seed,
                              target_accept=sampler.target_accept, progress_bar=progress,
-                             save_warmup=False)
+                             save_warmup=False,
+                             low_rank_modified_mass_matrix=sampler.mass_matrix == "low_rank")
     import pymc as pm
 
     return pm.sample(draws=sampler.draws, tune=sampler.tune, chains=sampler.chains, cores=cores,

@@ -39,8 +39,10 @@ from ..classical.indexes import index_scores
 from ..errors import SpecError
 from ..spec.spec import Spec
 from ..survey.survey import Survey
+from .regression import prior_scales
 
-__all__ = ["AreaData", "prepare_areas", "build_area_model", "draw_context_coefficients"]
+__all__ = ["AreaData", "prepare_areas", "area_statistics", "build_area_model",
+           "draw_context_coefficients"]
 
 
 @dataclass
@@ -117,6 +119,15 @@ def prepare_areas(spec: Spec, survey: Survey) -> AreaData:
             x = d.loc[idx, col].to_numpy(float)
             m = np.average(x, weights=w)
             d.loc[idx, col] = (x - m) / np.sqrt(np.average((x - m) ** 2, weights=w))
+    classes = area_statistics(d, spec, countries, areas)
+    return AreaData(countries, areas, ["Intercept", *spec.predictors], classes, rows, d)
+
+
+def area_statistics(d: pd.DataFrame, spec: Spec, countries: list[str], areas: list[str]) -> dict:
+    """Per country, the sufficient statistics of each variance class (see :class:`AreaData`)
+    from a long frame of complete rows: ``respondent_id``, ``country``, ``area``, ``weight``,
+    the outcome and the predictors (as they enter the model)."""
+    cols = [spec.outcome, *spec.predictors]
     p = len(cols)  # intercept + predictors
     n_areas = len(areas)
     classes = {}
@@ -155,7 +166,7 @@ def prepare_areas(spec: Spec, survey: Survey) -> AreaData:
             cls.append((kk, (xm * ww[:, None]).T @ xm, (xm * ww[:, None]).T @ ym,
                         float(np.sum(ww * ym**2)), float(ww.sum())))
         classes[c] = cls
-    return AreaData(countries, areas, ["Intercept", *spec.predictors], classes, rows, d)
+    return classes
 
 
 def _prior_factor(n_areas: int, p: int, tau_country, tau_context):
@@ -172,15 +183,18 @@ def build_area_model(spec: Spec, data: AreaData) -> pm.Model:
     pr = spec.priors
     coords = {"coef": data.coefficients, "area": data.areas, "country": data.countries}
     with pm.Model(coords=coords) as model:
-        mu = pm.Normal("mu", 0.0, pr.coefficient, dims="coef")
+        loc, between = prior_scales(spec, p)
+        mu = pm.Normal("mu", 0.0, loc, dims="coef")
         # Three areas cannot inform a between-area SD: with one (centred or not) the sampler
         # met a funnel (78 and 3 divergences on the default survey). The area deviations get
         # a fixed weakly informative prior instead, summing to zero so that mu stays the
         # mean over areas.
-        gamma = pm.ZeroSumNormal("gamma", sigma=2 * pr.coefficient_sd, dims=("area", "coef"),
-                                 n_zerosum_axes=1)
-        tau_country = pm.HalfNormal("tau_country", pr.coefficient_sd, dims="coef")
-        tau_context = pm.HalfNormal("tau_context", pr.coefficient_sd, dims="coef")
+        # n_zerosum_axes counts from the last axis, so area goes last for a sum over areas
+        gamma_t = pm.ZeroSumNormal("gamma", sigma=2 * between[:, None], dims=("coef", "area"),
+                                   n_zerosum_axes=1)
+        gamma = gamma_t.T
+        tau_country = pm.HalfNormal("tau_country", between, dims="coef")
+        tau_context = pm.HalfNormal("tau_context", between, dims="coef")
         sigma = pm.HalfNormal("sigma", pr.residual_sd, dims="country")
         omega = pm.HalfNormal("omega", pr.residual_sd)
         m = (mu[None, :] + gamma).reshape((n_areas * p,))
@@ -217,7 +231,7 @@ def draw_context_coefficients(data: AreaData, posterior, seed: int) -> np.ndarra
     S = chains * draws
     p, n_areas = len(data.coefficients), len(data.areas)
     mu = posterior["mu"].values.reshape(S, p)
-    gamma = posterior["gamma"].values.reshape(S, n_areas, p)
+    gamma = posterior["gamma"].transpose("chain", "draw", "area", "coef").values.reshape(S, n_areas, p)
     tc = posterior["tau_country"].values.reshape(S, p)
     tx = posterior["tau_context"].values.reshape(S, p)
     sigma = posterior["sigma"].values.reshape(S, -1)

@@ -40,7 +40,7 @@ from ..survey.survey import Survey
 
 __all__ = [
     "RegressionData", "prepare", "build_model", "draw_group_coefficients", "bayes_r2",
-    "pointwise_loglik", "predict", "prior_draws",
+    "pointwise_loglik", "predict", "prior_draws", "prior_scales",
 ]
 
 
@@ -114,7 +114,7 @@ def prepare(spec: Spec, survey: Survey) -> RegressionData:
         raise SpecError(f"spec {spec.name!r}: group(s) {small['group'].tolist()} have only "
                         f"{small['used'].tolist()} complete respondents for {len(cols)} variables")
     d = df[complete].reset_index(drop=True)
-    w = d["weight"].to_numpy(float) if spec.weights else np.ones(len(d))
+    w = d["weight"].to_numpy(float, copy=True) if spec.weights else np.ones(len(d))
     gi = np.array([groups.index(g) for g in d["_group"]])
     for k in range(len(groups)):  # weights sum to n within each group
         sel = gi == k
@@ -147,6 +147,15 @@ def prepare(spec: Spec, survey: Survey) -> RegressionData:
                           d["respondent_id"].to_numpy(), rows, y_loc, y_scale)
 
 
+def prior_scales(spec: Spec, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per coefficient (intercept first): the SD of its population prior and the scale of
+    the HalfNormal prior on its between-group SD."""
+    pr = spec.priors
+    loc = np.r_[pr.intercept, np.full(p - 1, pr.coefficient)]
+    between = np.r_[pr.intercept_sd, np.full(p - 1, pr.coefficient_sd)]
+    return loc, between
+
+
 def build_model(spec: Spec, data: RegressionData) -> pm.Model:
     """The PyMC model of a regression spec, with the group coefficients integrated out.
 
@@ -158,14 +167,16 @@ def build_model(spec: Spec, data: RegressionData) -> pm.Model:
     coords = {"group": data.groups, "coef": data.coefficients,
               "varying": [c for c, v in zip(data.coefficients, varies, strict=True) if v]}
     pr = spec.priors
+    loc, between = prior_scales(spec, p)
     v_idx = np.flatnonzero(varies)
     with pm.Model(coords=coords) as model:
         if spec.pooling == "none":
-            mu, tau_v = pt.zeros(p), pt.as_tensor(np.full(p, pr.coefficient))
+            mu, tau_v = pt.zeros(p), pt.as_tensor(loc)
             v_idx = np.arange(p)
         else:
-            mu = pm.Normal("mu", 0.0, pr.coefficient, dims="coef")
-            tau_v = pm.HalfNormal("tau", pr.coefficient_sd, dims="varying") if len(v_idx) else None
+            mu = pm.Normal("mu", 0.0, loc, dims="coef")
+            tau_v = (pm.HalfNormal("tau", between[v_idx], dims="varying") if len(v_idx)
+                     else None)
         sigma = pm.HalfNormal("sigma", pr.residual_sd, dims="group")
         total = 0.0
         eye = np.eye(len(v_idx))
@@ -203,7 +214,7 @@ def _posterior_arrays(spec: Spec, posterior, p: int) -> tuple[np.ndarray, np.nda
     S = sig.shape[0] * sig.shape[1]
     sigma = sig.reshape(S, -1)
     if spec.pooling == "none":
-        return np.zeros((S, p)), np.full((S, p), spec.priors.coefficient), sigma
+        return np.zeros((S, p)), np.tile(prior_scales(spec, p)[0], (S, 1)), sigma
     mu = posterior["mu"].values.reshape(S, p)
     tau = np.zeros((S, p))
     varies = _varying_mask(spec, p)
@@ -283,12 +294,13 @@ def prior_draws(spec: Spec, n_groups: int, p: int, n_draws: int, seed: int) -> d
     rng = np.random.default_rng(seed)
     pr = spec.priors
     varies = _varying_mask(spec, p)
+    loc, between = prior_scales(spec, p)
     if spec.pooling == "none":
         mu = np.zeros((n_draws, p))
-        tau = np.full((n_draws, p), pr.coefficient)
+        tau = np.tile(loc, (n_draws, 1))
     else:
-        mu = rng.normal(0, pr.coefficient, (n_draws, p))
-        tau = np.abs(rng.normal(0, pr.coefficient_sd, (n_draws, p))) * varies
+        mu = rng.normal(0, loc, (n_draws, p))
+        tau = np.abs(rng.normal(0, between, (n_draws, p))) * varies
     beta = mu[:, None, :] + tau[:, None, :] * rng.standard_normal((n_draws, n_groups, p))
     sigma = np.abs(rng.normal(0, pr.residual_sd, (n_draws, n_groups)))
     return {"mu": mu, "tau": tau, "beta": beta, "sigma": sigma}

@@ -1,5 +1,8 @@
-"""Figures, each a function that reads a fit and returns a matplotlib Figure."""
+"""Figures, each a function that reads a fit (or a check's frame) and returns a matplotlib
+Figure."""
 
-from .figures import country_means, rankings, slopes, slopes_grid
+from .checks import model_comparison, posterior_predictive, prior_predictive
+from .figures import area_slopes, country_means, rankings, slopes, slopes_grid
 
-__all__ = ["country_means", "rankings", "slopes", "slopes_grid"]
+__all__ = ["area_slopes", "country_means", "rankings", "slopes", "slopes_grid",
+           "prior_predictive", "posterior_predictive", "model_comparison"]

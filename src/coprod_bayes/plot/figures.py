@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
-__all__ = ["slopes", "slopes_grid", "country_means", "rankings"]
+__all__ = ["slopes", "slopes_grid", "area_slopes", "country_means", "rankings"]
 
 BAYES, OLS = "#1f5f8b", "#c0504d"
 
@@ -60,10 +60,16 @@ def slopes(fit, predictor: str, classical: pd.DataFrame | dict, hdi_prob: float 
     return fig
 
 
-def slopes_grid(fit, classical: pd.DataFrame | dict, hdi_prob: float = 0.9, ncols: int = 3):
+def slopes_grid(fit, classical: pd.DataFrame | dict, hdi_prob: float = 0.9, ncols: int = 3,
+                table: pd.DataFrame | None = None, separators: list[int] | None = None):
     """Small multiples: every predictor's posterior slopes by group beside OLS (as
-    :func:`slopes`), one panel per predictor, on a shared x axis."""
-    table = fit.compare(classical, hdi_prob=hdi_prob)
+    :func:`slopes`), one panel per predictor, on a shared x axis.
+
+    ``table`` (a :meth:`Fit.compare` frame, in the row order wanted) and ``separators`` (row
+    positions after which to draw a line) let :func:`area_slopes` reuse this layout.
+    """
+    if table is None:
+        table = fit.compare(classical, hdi_prob=hdi_prob)
     table = table[table["predictor"] != "R2"]
     preds = list(dict.fromkeys(table["predictor"]))
     nrows = int(np.ceil(len(preds) / ncols))
@@ -74,6 +80,8 @@ def slopes_grid(fit, classical: pd.DataFrame | dict, hdi_prob: float = 0.9, ncol
     for ax, pred in zip(axes.ravel(), preds, strict=False):
         t = table[table["predictor"] == pred]
         y = np.arange(len(t))[::-1]
+        for pos in separators or []:
+            ax.axhline(len(t) - pos - 0.5, color="lightgrey", lw=0.8)
         ax.errorbar(t["post_mean"], y + 0.15, xerr=[t["post_mean"] - t["lower"], t["upper"] - t["post_mean"]],
                     fmt="o", ms=3, color=BAYES, capsize=2)
         ax.errorbar(t["ols_beta"], y - 0.15, xerr=z * t["ols_se"], fmt="s", ms=3, color=OLS,
@@ -89,6 +97,22 @@ def slopes_grid(fit, classical: pd.DataFrame | dict, hdi_prob: float = 0.9, ncol
         fig.text(0.01, 0.005, fit.verdict.headline, color="red", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def area_slopes(fit, classical: pd.DataFrame, hdi_prob: float = 0.9, ncols: int = 3):
+    """For a policy-area fit: every predictor's posterior slope in each country x area
+    context beside the per-context OLS beta (:func:`coprod_bayes.classical.ols_by_area`),
+    contexts grouped by area (lines between areas), one panel per predictor."""
+    if fit.spec.level != "area":
+        raise ValueError(f"fit {fit.spec.name!r} is not by policy area; use slopes_grid")
+    table = fit.compare(classical, hdi_prob=hdi_prob)
+    g = fit.spec.group
+    areas = list(dict.fromkeys(table["area"]))
+    table = table.assign(_a=table["area"].map({a: i for i, a in enumerate(areas)}))
+    table = table.sort_values(["_a", g], kind="stable").drop(columns="_a")
+    n_country = table[g].nunique()
+    seps = [n_country * (i + 1) for i in range(len(areas) - 1)]
+    return slopes_grid(fit, classical, hdi_prob, ncols, table=table, separators=seps)
 
 
 def country_means(means_fit, hdi_prob: float = 0.95):

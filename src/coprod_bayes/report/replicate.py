@@ -12,6 +12,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from .. import plot
+from ..checks import compare_models, pooling_variants, posterior_predictive, prior_predictive
+from ..classical.ols import ols_by_area
 from ..classical.tables import paper_layout, tables
 from ..country import country_means
 from ..errors import ConvergenceWarning
@@ -27,8 +29,10 @@ log = logging.getLogger("coprod_bayes")
 
 #: The built-in regression specs the main job fits, in report order.
 REGRESSION_SPECS = ["table2_individual", "table3_collective", "pooled_individual",
-                    "pooled_collective"]
+                    "pooled_collective", "policy_areas"]
 MEAN_INDEXES = ["individual", "collective", "coproduction"]
+#: The specs whose model checks (prior and posterior predictive, LOO of pooling) are reported.
+CHECKED_SPECS = ["table2_individual", "table3_collective"]
 
 
 def _versions() -> str:
@@ -40,6 +44,18 @@ def _versions() -> str:
         except metadata.PackageNotFoundError:
             continue
     return ", ".join(out)
+
+
+def _rows_used(rows, by_area: bool) -> str:
+    """One sentence: how many respondents (or respondent x area rows) a fit used, by group."""
+    if by_area:
+        return (f"Respondent x area rows used: {int(rows['used'].sum())} of "
+                f"{int(rows['rows'].sum())} (rows with a missing item score not used; by "
+                "context: " + "; ".join(f"{r.country}:{r.area} {r.used}/{r.rows}"
+                                        for r in rows.itertuples()) + ").")
+    return (f"Respondents used: {int(rows['used'].sum())} of {int(rows['respondents'].sum())} "
+            "(incomplete cases not used; by group: "
+            + "; ".join(f"{r.group} {r.used}/{r.respondents}" for r in rows.itertuples()) + ").")
 
 
 def replicate(survey: Survey, out: str | Path, quick: bool = False,
@@ -104,17 +120,22 @@ def replicate(survey: Survey, out: str | Path, quick: bool = False,
         timings[name] = time.time() - t0
         fits[name] = f
         f.save(out / "fits" / f"{name}.nc")
-        cmp = f.compare(classical)
+        by_area = spec.level == "area"
+        ols = (ols_by_area(survey, spec.outcome, list(spec.predictors)) if by_area
+               else classical)
+        cmp = f.compare(ols)
         cmp.to_csv(out / "tables" / f"{name}_compare.csv", index=False)
         rep.heading(name, 3)
         rep.paragraph(spec.description)
         rep.verdict(f.verdict.headline)
-        rep.paragraph(f"Respondents used: {int(f.rows['used'].sum())} of "
-                      f"{int(f.rows['respondents'].sum())} (incomplete cases not used; by group: "
-                      + "; ".join(f"{r.group} {r.used}/{r.respondents}" for r in f.rows.itertuples())
-                      + f"). Fitted in {timings[name]:.0f} s.")
+        rep.paragraph(_rows_used(f.rows, by_area) + f" Fitted in {timings[name]:.0f} s.")
+        if by_area:
+            rep.paragraph("Beside each context's own OLS beta (the area's index on the area's "
+                          "items, within country x area). The Bayesian model also uses the "
+                          "respondent intercept, so its slopes mix within- and "
+                          "between-respondent contrasts; see docs/regression.md.", "note")
         rep.table(compare_layout(cmp))
-        fig = plot.slopes_grid(f, classical)
+        fig = plot.area_slopes(f, ols) if by_area else plot.slopes_grid(f, classical)
         fig.savefig(out / "figures" / f"{name}_slopes.png", dpi=90)
         rep.figure(fig, f"{name} slopes")
         plt.close(fig)
@@ -138,6 +159,47 @@ def replicate(survey: Survey, out: str | Path, quick: bool = False,
         for kind, fig in (("means", plot.country_means(m)), ("rankings", plot.rankings(m))):
             fig.savefig(out / "figures" / f"{kind}_{index}.png", dpi=90)
             rep.figure(fig, f"{kind} of {index}")
+            plt.close(fig)
+
+    checked = [n for n in CHECKED_SPECS if n in fits]
+    if checked:
+        rep.heading("Model checks")
+        rep.paragraph("Prior predictive: the R-squared and largest slope the priors imply on "
+                      "these predictors (red lines: the OLS R-squared per country). Posterior "
+                      "predictive: each country's index beside data sets replicated from the "
+                      "fit. LOO: complete, no and partial pooling of the slopes compared by "
+                      "PSIS-LOO (higher ELPD predicts better; a Pareto k above 0.7 marks a "
+                      "respondent whose LOO term is unreliable).")
+    for name in checked:
+        f = fits[name]
+        rep.heading(f"{name}: checks", 3)
+        ols_r2 = classical[name].drop_duplicates("country")
+        ols_r2 = ols_r2.loc[ols_r2["country"] != "pooled", "r2"].to_numpy()
+        figs = {"prior_predictive": plot.prior_predictive(
+                    prior_predictive(f.spec, survey, draws=2000, seed=1), name, ols_r2),
+                "posterior_predictive": plot.posterior_predictive(
+                    posterior_predictive(f, survey, n_draws=40, seed=1), name)}
+        t0 = time.time()
+        variants = pooling_variants(f.spec)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            others = {k: fit(v, survey, **sampler_opts) for k, v in variants.items()
+                      if k != "partial pooling"}
+        for w in caught:
+            log.warning("%s", w.message)
+        timings[f"{name}_pooling"] = time.time() - t0
+        models = {**others, "partial pooling": f}
+        loo, ks = compare_models(models, survey)
+        loo.to_csv(out / "tables" / f"{name}_loo.csv")
+        ks.to_csv(out / "tables" / f"{name}_pareto_k.csv", index=False)
+        figs["loo"] = plot.model_comparison(loo, name)
+        for k, m in models.items():
+            rep.verdict(f"{k}: {m.verdict.headline}")
+        rep.table(loo.drop(columns=["scale"], errors="ignore"), floatfmt="{:.2f}")
+        rep.table(ks, index=False, floatfmt="{:.2f}")
+        for kind, fig in figs.items():
+            fig.savefig(out / "figures" / f"{name}_{kind}.png", dpi=90)
+            rep.figure(fig, f"{name} {kind}")
             plt.close(fig)
 
     path = out / "report.html"
