@@ -121,8 +121,9 @@ def test_fit_command(tmp_path, survey):
     data = tmp_path / "s.csv"
     survey.to_raw().to_csv(data, index=False)
     res = CliRunner().invoke(app, ["fit", "table3_collective", "--data", str(data), "--out",
-                                   str(tmp_path / "out"), "--draws", "300"])
+                                   str(tmp_path / "out"), "--draws", "300", "--format", "svg"])
     assert res.exit_code == 0, res.output
     first = res.output.strip().splitlines()[0]
     assert first.startswith(("Converged", "NOT CONVERGED"))
     assert (tmp_path / "out" / "table3_collective.nc").exists()
+    assert (tmp_path / "out" / "table3_collective_slopes.svg").read_text().lstrip().startswith("<?xml")

@@ -9,6 +9,7 @@ from .checks import (
     compare_models, fit_pooling_variants, pooling_variants, posterior_predictive, prior_predictive,
 )
 from .country import country_means
+from .sem import SemFit, cfa, sem
 from .fit import Fit, fit, load_fit
 from .spec import Spec, load_spec
 from .errors import CoprodError, ConvergenceWarning, SpecError, SurveyDataError
@@ -21,6 +22,9 @@ __all__ = [
     "classical",
     "plot",
     "country_means",
+    "cfa",
+    "sem",
+    "SemFit",
     "compare_models",
     "fit_pooling_variants",
     "pooling_variants",

@@ -219,23 +219,29 @@ def fit_command(
     codebook: CodebookOpt = "eu5_2008",
     draws: Annotated[int | None, typer.Option(help="Override the spec's draws.")] = None,
     backend: Annotated[str | None, typer.Option(help="nutpie or pymc.")] = None,
+    figure_format: Annotated[str, typer.Option("--format", help="Figure format: png or svg.")] = "png",
 ) -> None:
     """Fit one spec and print its posterior beside OLS (verdict on the first line)."""
     import matplotlib.pyplot as plt
 
     from . import plot
+    from .classical.ols import ols_by_area
     from .classical.tables import tables as _tables
     from .fit import fit as _fit
     from .summaries.tables import compare_layout
 
     options = {k: v for k, v in (("draws", draws), ("backend", backend)) if v is not None}
+    if figure_format not in ("png", "svg"):
+        _fail(CoprodError(f"--format {figure_format!r}: use png or svg"))
     try:
         survey = _load(data, codebook)
         # the verdict is printed below, first; the warning itself would only repeat it
         with console.status(f"fitting {spec} ..."), warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             result = _fit(spec, survey, **options)
-        classical = _tables(survey)
+        by_area = result.spec.level == "area"
+        classical = (ols_by_area(survey, result.spec.outcome, list(result.spec.predictors))
+                     if by_area else _tables(survey))
     except CoprodError as e:
         _fail(e)
     out.mkdir(parents=True, exist_ok=True)
@@ -248,10 +254,10 @@ def fit_command(
     wide = compare_layout(cmp)
     wide.columns = [f"{g} {s}" for g, s in wide.columns]
     _print_frame(wide, f"{name}: OLS beside posterior mean [90% HDI]; ! = they disagree")
-    fig = plot.slopes_grid(result, classical)
-    fig.savefig(out / f"{name}_slopes.png", dpi=90)
+    fig = plot.area_slopes(result, classical) if by_area else plot.slopes_grid(result, classical)
+    fig.savefig(out / f"{name}_slopes.{figure_format}", dpi=90)
     plt.close(fig)
-    console.print(f"wrote {out}/{name}.nc, {name}_compare.csv, {name}_slopes.png")
+    console.print(f"wrote {out}/{name}.nc, {name}_compare.csv, {name}_slopes.{figure_format}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

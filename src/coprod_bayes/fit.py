@@ -66,17 +66,23 @@ def assess(idata: az.InferenceData, var_names: list[str]) -> Verdict:
     return Verdict(not problems, rhat, ess_b, ess_t, div, tuple(problems))
 
 
-def sample(model, sampler: Sampler, progress: bool = False) -> az.InferenceData:
+def sample(model, sampler: Sampler, progress: bool = False,
+           no_jitter: set | None = None) -> az.InferenceData:
     """Draw from a PyMC model with nutpie (default) or PyMC's NUTS, seeded.
+
+    ``no_jitter``: free variables whose chains start exactly at their initial value (the
+    rest are jittered), e.g. factor loadings that must start on the positive side.
 
     On two cores set ``OMP_NUM_THREADS=1`` and ``OPENBLAS_NUM_THREADS=1`` so that BLAS
     threads do not compete with the chains.
     """
     cores = min(sampler.chains, os.cpu_count() or 1)
+    jitter = None if not no_jitter else {v for v in model.free_RVs if v not in no_jitter}
     if sampler.backend == "nutpie":
         import nutpie
 
-        compiled = nutpie.compile_pymc_model(model)
+        compiled = (nutpie.compile_pymc_model(model) if jitter is None
+                    else nutpie.compile_pymc_model(model, jitter_rvs=jitter))
         return nutpie.sample(compiled, draws=sampler.draws, tune=sampler.tune,
                              chains=sampler.chains, cores=cores, seed=sampler.seed,
                              target_accept=sampler.target_accept, progress_bar=progress,
@@ -86,7 +92,8 @@ def sample(model, sampler: Sampler, progress: bool = False) -> az.InferenceData:
 
     return pm.sample(draws=sampler.draws, tune=sampler.tune, chains=sampler.chains, cores=cores,
                      random_seed=sampler.seed, target_accept=sampler.target_accept,
-                     progressbar=progress, model=model, compute_convergence_checks=False)
+                     progressbar=progress, model=model, compute_convergence_checks=False,
+                     **({} if jitter is None else {"init": "adapt_diag"}))
 
 
 def data_fingerprint(survey: Survey) -> str:

@@ -1,0 +1,128 @@
+"""lavaan's one-liners on any DataFrame: ``cb.sem(model, data)`` and ``cb.cfa(model, data)``.
+
+This release fits continuous indicators (the closed-form normal model of
+:mod:`coprod_bayes.engines.sem_normal`); ordinal indicators and groups come with the latent
+engine.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from .engines.sem_normal import build_sem_model, prepare_sem
+from .errors import ConvergenceWarning, SpecError
+from .fit import Verdict, assess, sample
+from .spec.spec import Sampler
+from .spec.syntax import ModelSyntax, parse_model
+
+__all__ = ["sem", "cfa", "SemFit"]
+
+
+class SemFit:
+    """A fitted SEM: the posterior, the parsed model and the convergence verdict."""
+
+    def __init__(self, idata, model: ModelSyntax, verdict: Verdict, n: int):
+        self.idata, self.model, self.verdict, self.n = idata, model, verdict, n
+
+    def __repr__(self) -> str:
+        return f"SemFit({len(self.model.latent)} latent, n={self.n}; {self.verdict.headline})"
+
+    def parameter_names(self) -> list[str]:
+        """Every parameter under lavaan's name (``f=~x1``, ``y~f``, ``f1~~f2``), then the
+        residual variances (``x1~~x1``), intercepts (``x1~1``) and defined parameters."""
+        post = self.idata.posterior
+        names = [p.name for p in self.model.parameters if p.name in post]
+        names += [n for n in post.data_vars if "~~" in n and n not in names]
+        return names + [d.name for d in self.model.definitions]
+
+    def draws(self) -> dict[str, np.ndarray]:
+        """Flat posterior draws of every parameter, keyed by lavaan's names."""
+        post = self.idata.posterior
+        out = {n: post[n].values.reshape(-1) for n in self.parameter_names()}
+        ind = list(post["residual_sd"].coords["indicator"].values)
+        res = post["residual_sd"].values.reshape(-1, len(ind))
+        icp = post["intercept"].values.reshape(-1, len(ind))
+        for k, v in enumerate(ind):
+            out[f"{v}~~{v}"] = res[:, k] ** 2
+            out[f"{v}~1"] = icp[:, k]
+        return out
+
+    def summary(self, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """One row per parameter: ``lhs``, ``op``, ``rhs``, ``label``, ``mean``, ``sd``,
+        ``lower``, ``upper`` (HDI), ``p_positive``, ``r_hat``, ``ess_bulk``."""
+        rows = []
+        labels = {p.name: p.label for p in self.model.parameters}
+        chains, draws = self.idata.posterior.sizes["chain"], self.idata.posterior.sizes["draw"]
+        for name, x in self.draws().items():
+            op = next((o for o in ("=~", "~~", ":=", "~") if o in name), ":=")
+            lhs, rhs = name.split(op) if op in name else (name, "")
+            if name in [d.name for d in self.model.definitions]:
+                op, lhs, rhs = ":=", name, next(d.expression for d in self.model.definitions
+                                               if d.name == name)
+            arr = x.reshape(chains, draws)
+            lo, hi = az.hdi(x, hdi_prob=hdi_prob)
+            rows.append({"lhs": lhs, "op": op, "rhs": rhs, "label": labels.get(name) or "",
+                         "mean": x.mean(), "sd": x.std(), "lower": lo, "upper": hi,
+                         "p_positive": (x > 0).mean(),
+                         "r_hat": float(az.rhat(arr)), "ess_bulk": float(az.ess(arr))})
+        out = pd.DataFrame(rows)
+        out.attrs["verdict"] = self.verdict.headline
+        return out
+
+
+def sem(model: str | ModelSyntax, data: pd.DataFrame, ordered: list[str] | None = None,
+        group: str | None = None, sampler: Sampler | None = None, **sampler_options) -> SemFit:
+    """Fit a structural equation model written in lavaan's syntax to a DataFrame.
+
+    Parameters
+    ----------
+    model : str or ModelSyntax
+        lavaan model syntax (see :mod:`coprod_bayes.spec.syntax`).
+    data : DataFrame
+        One row per respondent; the indicators as numeric columns.
+    ordered : list of str, optional
+        Ordinal indicators. Not supported in this release (raises).
+    group : str, optional
+        Multiple-group models. Not supported in this release (raises).
+    sampler, **sampler_options
+        Sampler settings (as for :func:`coprod_bayes.fit`).
+
+    Warns
+    -----
+    ConvergenceWarning
+        If the fit did not converge.
+
+    Examples
+    --------
+    >>> fit = cb.sem("f =~ x1 + x2 + x3", df)  # doctest: +SKIP
+    >>> fit.summary()  # doctest: +SKIP
+    """
+    if ordered:
+        raise SpecError(f"ordered={ordered}: ordinal indicators need the latent engine, which is "
+                        "not in this release; this one fits continuous indicators")
+    if group is not None:
+        raise SpecError("group=: multiple-group models are not in this release")
+    syntax = parse_model(model) if isinstance(model, str) else model
+    data_ = prepare_sem(syntax, data)
+    s = sampler or Sampler()
+    if sampler_options:
+        from dataclasses import replace
+
+        s = replace(s, **sampler_options)
+    pmodel = build_sem_model(syntax, data_)
+    loadings = {pmodel[p.name] for p in syntax.parameters
+                if p.op == "=~" and p.name in pmodel.named_vars and pmodel[p.name] in pmodel.free_RVs}
+    idata = sample(pmodel, s, no_jitter=loadings)
+    verdict = assess(idata, list(idata.posterior.data_vars))
+    if not verdict.converged:
+        warnings.warn(f"sem: {verdict.headline}", ConvergenceWarning, stacklevel=2)
+    return SemFit(idata, syntax, verdict, data_.n)
+
+
+def cfa(model: str | ModelSyntax, data: pd.DataFrame, **kwargs) -> SemFit:
+    """A confirmatory factor analysis: :func:`sem` (as lavaan's ``cfa()``, the same model)."""
+    return sem(model, data, **kwargs)
