@@ -27,6 +27,16 @@ def cfa_data():
     return pd.DataFrame(y, columns=[f"x{i}" for i in range(1, 10)])
 
 
+@pytest.fixture(scope="module")
+def cfa_fit(cfa_data):
+    model = """
+        visual  =~ x1 + x2 + x3
+        textual =~ x4 + x5 + x6
+        speed   =~ x7 + x8 + x9
+    """
+    return cb.cfa(model, cfa_data, draws=1000, tune=1000, seed=3)
+
+
 def _ml_cfa(y: np.ndarray) -> dict[str, np.ndarray]:
     """Maximum likelihood of the 3-factor CFA (std.lv: factor variances 1), by scipy on the
     ML discrepancy log|Sigma| + tr(S Sigma^-1); the independent check of the Bayesian fit."""
@@ -52,16 +62,11 @@ def _ml_cfa(y: np.ndarray) -> dict[str, np.ndarray]:
     return {"load": Lam[Lam != 0], "corr": Phi[np.triu_indices(3, 1)], "resid_var": th}
 
 
-def test_cfa_agrees_with_maximum_likelihood(cfa_data):
+def test_cfa_agrees_with_maximum_likelihood(cfa_data, cfa_fit):
     """Three correlated factors, three items each, n = 1,500. Posterior means differ from the
     ML estimates by O(1/n) while posterior SDs are O(1/sqrt(n)): each posterior mean within
     0.25 posterior SD of the MLE (plus Monte Carlo error), and within 3 SDs of the truth."""
-    model = """
-        visual  =~ x1 + x2 + x3
-        textual =~ x4 + x5 + x6
-        speed   =~ x7 + x8 + x9
-    """
-    fit = cb.cfa(model, cfa_data, draws=1000, tune=1000, seed=3)
+    fit = cfa_fit
     assert fit.verdict.converged, fit.verdict.headline
     ml = _ml_cfa(cfa_data.to_numpy())
     s = fit.summary().set_index(["lhs", "op", "rhs"])
@@ -120,3 +125,22 @@ def test_missing_indicator_values_are_named():
         cb.cfa("f =~ x1 + x2 + x4", df)
     with pytest.raises(cb.SpecError, match="ordinal indicators"):
         cb.cfa("f =~ x1 + x2 + x3", df, ordered=["x1"])
+
+
+def test_standardized_solution_matches_ml_standardised_loadings(cfa_data, cfa_fit):
+    """std.all of a CFA loading is lambda / sqrt(lambda^2 + theta) (factor variance 1): the
+    posterior means within 0.25 posterior SD of the ML values (+ Monte Carlo error)."""
+    fit = cfa_fit
+    ml = _ml_cfa(cfa_data.to_numpy())
+    ml_std = ml["load"] / np.sqrt(ml["load"] ** 2 + ml["resid_var"])
+    st = fit.standardized_solution().set_index(["lhs", "op", "rhs"])
+    load = st.xs("=~", level="op")
+    assert len(load) == 9
+    for k, idx in enumerate(load.index):
+        row = load.loc[idx]
+        assert abs(row["mean"] - ml_std[k]) < 0.25 * row["sd"] + 0.003, idx
+    # residual variances are 1 - R^2: 1 minus the squared standardised loading, per draw
+    d = fit.standardized_draws()
+    np.testing.assert_allclose(d["x1~~x1"], 1 - d["visual=~x1"] ** 2, atol=1e-10)
+    # factor correlations are already standardised
+    np.testing.assert_allclose(d["visual~~speed"], fit.draws()["visual~~speed"])

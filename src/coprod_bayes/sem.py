@@ -51,19 +51,82 @@ class SemFit:
             out[f"{v}~1"] = icp[:, k]
         return out
 
+    def standardized_draws(self) -> dict[str, np.ndarray]:
+        """Draws of every parameter standardised as lavaan's ``std.all``: latent variables
+        and indicators at their model-implied unit variance. Loadings and paths are scaled
+        by SD(from) / SD(to), (residual) variances and covariances divided by the product of
+        the total SDs, and defined parameters recomputed from the standardised labels."""
+        d = self.draws()
+        lat = self.model.latent
+        ind = [v for v in self.idata.posterior["residual_sd"].coords["indicator"].values]
+        m, p, S = len(lat), len(ind), len(next(iter(d.values())))
+        li, yi = {v: i for i, v in enumerate(lat)}, {v: i for i, v in enumerate(ind)}
+        Lam, B, Psi, Theta = (np.zeros((S, p, m)), np.zeros((S, m, m)),
+                              np.broadcast_to(np.eye(m), (S, m, m)).copy(), np.zeros((S, p, p)))
+        for par in self.model.parameters:
+            v = d.get(par.name)
+            if v is None and par.fixed is not None:
+                v = np.full(S, par.fixed)
+            if v is None:
+                continue
+            if par.op == "=~":
+                Lam[:, yi[par.rhs], li[par.lhs]] = v
+            elif par.op == "~" and par.rhs != "1":
+                B[:, li[par.lhs], li[par.rhs]] = v
+        for name, v in d.items():
+            if "~~" not in name:
+                continue
+            a, b = name.split("~~")
+            if a in li and b in li:
+                Psi[:, li[a], li[b]] = Psi[:, li[b], li[a]] = v
+            elif a in yi and b in yi:
+                Theta[:, yi[a], yi[b]] = Theta[:, yi[b], yi[a]] = v
+        inv = np.linalg.inv(np.eye(m) - B)
+        Phi = inv @ Psi @ np.swapaxes(inv, 1, 2)
+        Sigma = Lam @ Phi @ np.swapaxes(Lam, 1, 2) + Theta
+        sd_lat = np.sqrt(np.diagonal(Phi, axis1=1, axis2=2))
+        sd_ind = np.sqrt(np.diagonal(Sigma, axis1=1, axis2=2))
+        sd = {**{v: sd_lat[:, i] for v, i in li.items()}, **{v: sd_ind[:, i] for v, i in yi.items()}}
+        out: dict[str, np.ndarray] = {}
+        for name, v in d.items():
+            if "=~" in name:
+                f, x = name.split("=~")
+                out[name] = v * sd[f] / sd[x]
+            elif "~~" in name:
+                a, b = name.split("~~")
+                out[name] = v / (sd[a] * sd[b])
+            elif name.endswith("~1") or name in {df.name for df in self.model.definitions}:
+                continue
+            elif "~" in name:
+                y, x = name.split("~")
+                out[name] = v * sd[x] / sd[y]
+        labels = {p.label: out[p.name] for p in self.model.parameters
+                  if p.label and p.name in out}
+        for df in self.model.definitions:
+            labels[df.name] = out[df.name] = df.evaluate(labels)
+        return out
+
+    def standardized_solution(self, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """As lavaan's ``standardizedSolution()``: every loading, path, (co)variance and
+        defined parameter on the ``std.all`` scale, with posterior SD and HDI."""
+        return self._table(self.standardized_draws(), hdi_prob)
+
     def summary(self, hdi_prob: float = 0.9) -> pd.DataFrame:
         """One row per parameter: ``lhs``, ``op``, ``rhs``, ``label``, ``mean``, ``sd``,
         ``lower``, ``upper`` (HDI), ``p_positive``, ``r_hat``, ``ess_bulk``."""
+        return self._table(self.draws(), hdi_prob)
+
+    def _table(self, draws: dict[str, np.ndarray], hdi_prob: float) -> pd.DataFrame:
         rows = []
         labels = {p.name: p.label for p in self.model.parameters}
-        chains, draws = self.idata.posterior.sizes["chain"], self.idata.posterior.sizes["draw"]
-        for name, x in self.draws().items():
+        chains, n_draw = self.idata.posterior.sizes["chain"], self.idata.posterior.sizes["draw"]
+        for name, x in draws.items():
             op = next((o for o in ("=~", "~~", ":=", "~") if o in name), ":=")
             lhs, rhs = name.split(op) if op in name else (name, "")
             if name in [d.name for d in self.model.definitions]:
                 op, lhs, rhs = ":=", name, next(d.expression for d in self.model.definitions
                                                if d.name == name)
-            arr = x.reshape(chains, draws)
+            arr = x.reshape(chains, n_draw)
             lo, hi = az.hdi(x, hdi_prob=hdi_prob)
             rows.append({"lhs": lhs, "op": op, "rhs": rhs, "label": labels.get(name) or "",
                          "mean": x.mean(), "sd": x.std(), "lower": lo, "upper": hi,
