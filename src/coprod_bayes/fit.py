@@ -50,9 +50,14 @@ class Verdict:
 def assess(idata: az.InferenceData, var_names: list[str]) -> Verdict:
     """The convergence verdict: R-hat <= 1.01, bulk and tail ESS >= 400, no divergences."""
     post = idata.posterior[[v for v in var_names if v in idata.posterior]]
-    rhat = float(az.rhat(post).to_array().max())
-    ess_b = float(az.ess(post, method="bulk").to_array().min())
-    ess_t = float(az.ess(post, method="tail").to_array().min())
+    # per variable, then over variables: to_array() would broadcast every variable to the
+    # union of all dims (respondent x item x ...), terabytes for a latent model
+    def _over(ds, fn):
+        return float(fn([fn(v.values) for v in ds.data_vars.values()]))
+
+    rhat = _over(az.rhat(post), np.max)
+    ess_b = _over(az.ess(post, method="bulk"), np.min)
+    ess_t = _over(az.ess(post, method="tail"), np.min)
     div = int(idata.sample_stats["diverging"].sum()) if "diverging" in idata.sample_stats else 0
     problems = []
     if not rhat <= RHAT_MAX:
