@@ -110,6 +110,25 @@ def _structure(model: ModelSyntax, data: SemData):
     return li, yi, endogenous
 
 
+def latent_paths(model: ModelSyntax, li: dict[str, int], labelled: dict, named: dict):
+    """B (m x m): the latent regressions, Normal(0, 1) unless fixed or sharing a label
+    (``labelled`` and ``named`` are filled in); inside a PyMC model context."""
+    m = len(li)
+    B = pt.zeros((m, m))
+    for par in model.regressions:
+        if par.fixed is not None:
+            value = pt.as_tensor(par.fixed)
+        elif par.label and par.label in labelled:
+            value = labelled[par.label]
+        else:
+            value = pm.Normal(par.name, 0.0, 1.0)
+        if par.label:
+            labelled.setdefault(par.label, value)
+        named[par.name] = value
+        B = pt.set_subtensor(B[li[par.lhs], li[par.rhs]], value)
+    return B
+
+
 def _correlation_cholesky(k: int):
     """Cholesky factor of a k x k correlation matrix from its canonical partial
     correlations (Lewandowski, Kurowicka and Joe 2009), each 2 Beta(2, 2) - 1."""
@@ -162,19 +181,7 @@ def build_sem_model(model: ModelSyntax, data: SemData) -> pm.Model:
                 labelled.setdefault(par.label, value)
             named[par.name] = value
             Lam = pt.set_subtensor(Lam[i, j], value)
-        # latent regressions ------------------------------------------------------------
-        B = pt.zeros((m, m))
-        for par in model.regressions:
-            if par.fixed is not None:
-                value = pt.as_tensor(par.fixed)
-            elif par.label and par.label in labelled:
-                value = labelled[par.label]
-            else:
-                value = pm.Normal(par.name, 0.0, 1.0)
-            if par.label:
-                labelled.setdefault(par.label, value)
-            named[par.name] = value
-            B = pt.set_subtensor(B[li[par.lhs], li[par.rhs]], value)
+        B = latent_paths(model, li, labelled, named)
         # latent (residual) covariances: unit variances, exogenous latents correlated ------
         exo = [f for f in lat if f not in endogenous]
         Psi = pt.eye(m)

@@ -24,7 +24,7 @@ import pytensor.tensor as pt
 
 from ..errors import SpecError, SurveyDataError
 from ..spec.syntax import ModelSyntax
-from .sem_normal import _correlation_cholesky
+from .sem_normal import _correlation_cholesky, latent_paths
 
 __all__ = ["OrdinalData", "prepare_ordinal", "build_ordinal_model"]
 
@@ -117,19 +117,7 @@ def build_ordinal_model(model: ModelSyntax, data: OrdinalData) -> pm.Model:
             if par.label:
                 labelled.setdefault(par.label, value)
             Lam = pt.set_subtensor(Lam[yi[par.rhs], li[par.lhs]], value)
-        B = pt.zeros((m, m))
-        for par in model.regressions:
-            if par.fixed is not None:
-                value = pt.as_tensor(par.fixed)
-            elif par.label and par.label in labelled:
-                value = labelled[par.label]
-            else:
-                value = pm.Normal(par.name, 0.0, 1.0)
-            if par.label:
-                labelled.setdefault(par.label, value)
-                if par.label not in pmodel.named_vars and par.label != par.name:
-                    pass
-            B = pt.set_subtensor(B[li[par.lhs], li[par.rhs]], value)
+        B = latent_paths(model, li, labelled, {})
         exo = [f for f in lat if f not in endogenous]
         chol = pt.eye(m)
         if len(exo) > 1:
