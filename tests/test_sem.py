@@ -123,7 +123,7 @@ def test_missing_indicator_values_are_named():
         cb.cfa("f =~ x1 + x2 + x3", df)
     with pytest.raises(cb.SpecError, match=r"\['x4'\] are not columns"):
         cb.cfa("f =~ x1 + x2 + x4", df)
-    with pytest.raises(cb.SpecError, match="ordinal indicators"):
+    with pytest.raises(cb.SpecError, match=r"all ordinal or all continuous; the indicators are"):
         cb.cfa("f =~ x1 + x2 + x3", df, ordered=["x1"])
 
 
