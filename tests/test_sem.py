@@ -144,3 +144,16 @@ def test_standardized_solution_matches_ml_standardised_loadings(cfa_data, cfa_fi
     np.testing.assert_allclose(d["x1~~x1"], 1 - d["visual=~x1"] ** 2, atol=1e-10)
     # factor correlations are already standardised
     np.testing.assert_allclose(d["visual~~speed"], fit.draws()["visual~~speed"])
+
+
+def test_omega_matches_the_ml_plug_in(cfa_data, cfa_fit):
+    """McDonald's omega per factor: (sum lambda)^2 / ((sum lambda)^2 + sum theta) with factor
+    variance 1. Posterior mean within 0.25 posterior SD of the ML plug-in value (+ MC error)."""
+    ml = _ml_cfa(cfa_data.to_numpy())
+    rel = fit_rel = cfa_fit.reliability().set_index("factor")
+    assert list(fit_rel.index) == ["visual", "textual", "speed"]
+    for k, f in enumerate(rel.index):
+        lam, th = ml["load"][3 * k:3 * k + 3], ml["resid_var"][3 * k:3 * k + 3]
+        omega = lam.sum() ** 2 / (lam.sum() ** 2 + th.sum())
+        assert abs(rel.loc[f, "mean"] - omega) < 0.25 * rel.loc[f, "sd"] + 0.003, f
+        assert rel.loc[f, "lower"] < omega < rel.loc[f, "upper"]

@@ -44,6 +44,13 @@ def test_graded_response_cfa_recovers_loadings_thresholds_and_correlation():
     z = np.array([(d[k].mean() - v) / d[k].std() for k, v in truth.items()])
     assert np.all(np.abs(z) < 3.5), dict(zip(truth, np.round(z, 2)))
     assert np.mean(np.abs(z)) < 1.2
+    # omega of the latent responses: (sum lambda)^2 / ((sum lambda)^2 + 4 pi^2/3), factor
+    # variance 1; within 3 posterior SDs of the simulating value
+    rel = fit.reliability().set_index("factor")
+    for f, lam in (("f", LOAD[:4]), ("g", LOAD[4:])):
+        omega = lam.sum() ** 2 / (lam.sum() ** 2 + 4 * np.pi**2 / 3)
+        assert abs(rel.loc[f, "mean"] - omega) < 3 * rel.loc[f, "sd"], (f, rel.loc[f], omega)
+    assert set(rel["scale"]) == {"latent response"}
     # std.all of an ordered-logit loading: lambda / sqrt(lambda^2 + pi^2 / 3)
     st = fit.standardized_draws()
     np.testing.assert_allclose(st["f=~q1"], d["f=~q1"] / np.sqrt(d["f=~q1"] ** 2 + np.pi**2 / 3))
