@@ -157,3 +157,10 @@ def test_omega_matches_the_ml_plug_in(cfa_data, cfa_fit):
         omega = lam.sum() ** 2 / (lam.sum() ** 2 + th.sum())
         assert abs(rel.loc[f, "mean"] - omega) < 0.25 * rel.loc[f, "sd"] + 0.003, f
         assert rel.loc[f, "lower"] < omega < rel.loc[f, "upper"]
+
+
+def test_variance_statements_the_engine_would_ignore_are_refused(cfa_data):
+    with pytest.raises(cb.SpecError, match=r"line 2: f ~~ f: latent variances are fixed to 1"):
+        cb.cfa("f =~ x1 + x2 + x3\nf ~~ f", cfa_data)
+    with pytest.raises(cb.SpecError, match=r"line 2: x1 ~~ 0.5\*x1: fixed residual variances"):
+        cb.cfa("f =~ x1 + x2 + x3\nx1 ~~ 0.5*x1", cfa_data)

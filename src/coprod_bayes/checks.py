@@ -109,25 +109,23 @@ def compare_models(fits: dict[str, Fit], survey: Survey) -> tuple[pd.DataFrame, 
     if len(outcomes) != 1:
         raise SpecError(f"compare_models: the fits model different outcomes {sorted(outcomes)}; "
                         "LOO compares models of the same data only")
-    idatas, ks, ids = {}, [], {}
+    datas = {name: _fit_data(f, survey) for name, f in fits.items()}
+    first_name, first = next(iter(datas.items()))
+    for name, data in datas.items():  # before any LOO is computed
+        if not np.array_equal(data.respondent_id, first.respondent_id):
+            raise SpecError(f"compare_models: fit {name!r} used other respondents than "
+                            f"{first_name!r} (different predictors or missing data)")
+    idatas, ks = {}, []
     for name, f in fits.items():
-        data = _fit_data(f, survey)
-        ids[name] = data.respondent_id
-        ll = regression.pointwise_loglik(data, f.idata.posterior["beta"].values,
+        ll = regression.pointwise_loglik(datas[name], f.idata.posterior["beta"].values,
                                          f.idata.posterior["sigma"].values)
         idata = az.from_dict(posterior={"sigma": f.idata.posterior["sigma"].values},
                              log_likelihood={"y": ll})
-        idatas[name] = idata
-        loo = az.loo(idata, pointwise=True)
-        k = np.asarray(loo.pareto_k)
+        idatas[name] = az.loo(idata, pointwise=True)  # az.compare takes these as they are
+        k = np.asarray(idatas[name].pareto_k)
         ks.append({"model": name, "k <= 0.7": int((k <= 0.7).sum()),
                    "0.7 < k <= 1": int(((k > 0.7) & (k <= 1)).sum()), "k > 1": int((k > 1).sum()),
                    "max k": float(k.max())})
-    first = next(iter(ids.values()))
-    for name, i in ids.items():
-        if len(i) != len(first) or np.any(i != first):
-            raise SpecError(f"compare_models: fit {name!r} used other respondents than "
-                            f"{next(iter(ids))!r} (different predictors or missing data)")
     with warnings.catch_warnings():  # ArviZ 0.23 sorts in place, which pandas 3.1 deprecates
         warnings.filterwarnings("ignore", message="The inplace keyword")
         table = az.compare(idatas, ic="loo")

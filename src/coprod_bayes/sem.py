@@ -1,8 +1,8 @@
 """lavaan's one-liners on any DataFrame: ``cb.sem(model, data)`` and ``cb.cfa(model, data)``.
 
-This release fits continuous indicators (the closed-form normal model of
-:mod:`coprod_bayes.engines.sem_normal`); ordinal indicators and groups come with the latent
-engine.
+Continuous indicators use the closed-form normal model of
+:mod:`coprod_bayes.engines.sem_normal`, ordinal ones (``ordered=[...]``) the graded response
+model of :mod:`coprod_bayes.engines.sem_ordinal`. Groups are not supported yet.
 """
 
 from __future__ import annotations
@@ -62,12 +62,10 @@ class SemFit:
             out[f"{v}~1"] = icp[:, k]
         return out
 
-    def standardized_draws(self) -> dict[str, np.ndarray]:
-        """Draws of every parameter standardised as lavaan's ``std.all``: latent variables
-        and indicators at their model-implied unit variance. Loadings and paths are scaled
-        by SD(from) / SD(to), (residual) variances and covariances divided by the product of
-        the total SDs, and defined parameters recomputed from the standardised labels."""
-        d = self.draws()
+    def implied_sd(self, d: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """Per draw, the model-implied total SD of every latent variable and indicator
+        (with ordinal items, of the latent response: residual variance pi^2/3)."""
+        d = self.draws() if d is None else d
         lat = self.model.latent
         post = self.idata.posterior
         ind = list(post["cutpoints"].coords["item"].values if self.ordinal
@@ -101,7 +99,17 @@ class SemFit:
         Sigma = Lam @ Phi @ np.swapaxes(Lam, 1, 2) + Theta
         sd_lat = np.sqrt(np.diagonal(Phi, axis1=1, axis2=2))
         sd_ind = np.sqrt(np.diagonal(Sigma, axis1=1, axis2=2))
-        sd = {**{v: sd_lat[:, i] for v, i in li.items()}, **{v: sd_ind[:, i] for v, i in yi.items()}}
+        return {**{v: sd_lat[:, i] for v, i in li.items()},
+                **{v: sd_ind[:, i] for v, i in yi.items()}}
+
+    def standardized_draws(self) -> dict[str, np.ndarray]:
+        """Draws of every parameter standardised as lavaan's ``std.all``: latent variables
+        and indicators at their model-implied unit variance. Loadings and paths are scaled
+        by SD(from) / SD(to), (residual) variances and covariances divided by the product of
+        the total SDs, and defined parameters recomputed from the standardised labels."""
+        d = self.draws()
+        sd = self.implied_sd(d)
+        defined = {df.name for df in self.model.definitions}
         out: dict[str, np.ndarray] = {}
         for name, v in d.items():
             if "=~" in name:
@@ -110,8 +118,7 @@ class SemFit:
             elif "~~" in name:
                 a, b = name.split("~~")
                 out[name] = v / (sd[a] * sd[b])
-            elif name.endswith("~1") or "|t" in name \
-                    or name in {df.name for df in self.model.definitions}:
+            elif name.endswith("~1") or "|t" in name or name in defined:
                 continue
             elif "~" in name:
                 y, x = name.split("~")
@@ -133,9 +140,7 @@ class SemFit:
         """
         d = self.draws()
         lat = self.model.latent
-        # Var(f): 1 for exogenous factors; for endogenous ones their implied total variance,
-        # read off the standardisation (std loading / raw loading = SD(f) / SD(item))
-        st = self.standardized_draws()
+        sd = self.implied_sd(d)  # Var(f): 1 if exogenous, its implied variance if endogenous
         rows = []
         for f in lat:
             items = [x for x in self.model.indicators(f)
@@ -143,7 +148,7 @@ class SemFit:
             if not items:
                 continue
             lam = np.stack([d[f"{f}=~{x}"] for x in items])
-            var_f = _factor_variance(d, st, f, items[0])
+            var_f = sd[f] ** 2
             if self.ordinal:
                 theta = np.full_like(lam, np.pi**2 / 3)
             else:
@@ -170,12 +175,13 @@ class SemFit:
         rows = []
         labels = {p.name: p.label for p in self.model.parameters}
         chains, n_draw = self.idata.posterior.sizes["chain"], self.idata.posterior.sizes["draw"]
+        defined = {d.name: d.expression for d in self.model.definitions}
         for name, x in draws.items():
-            op = next((o for o in ("=~", "~~", ":=", "~") if o in name), ":=")
-            lhs, rhs = name.split(op) if op in name else (name, "")
-            if name in [d.name for d in self.model.definitions]:
-                op, lhs, rhs = ":=", name, next(d.expression for d in self.model.definitions
-                                               if d.name == name)
+            if name in defined:
+                op, lhs, rhs = ":=", name, defined[name]
+            else:  # "|" a threshold (lavaan's "x1|t1")
+                op = next(o for o in ("=~", "~~", "|", "~") if o in name)
+                lhs, rhs = name.split(op)
             arr = x.reshape(chains, n_draw)
             lo, hi = az.hdi(x, hdi_prob=hdi_prob)
             rows.append({"lhs": lhs, "op": op, "rhs": rhs, "label": labels.get(name) or "",
@@ -185,16 +191,6 @@ class SemFit:
         out = pd.DataFrame(rows)
         out.attrs["verdict"] = self.verdict.headline
         return out
-
-
-def _factor_variance(d: dict, st: dict, f: str, item: str) -> np.ndarray:
-    """Var(f) per draw, from one item loading on f alone: with loading lam, residual variance
-    r (pi^2/3 for an ordered-logit item) and standardised loading s,
-    Var(item) = lam^2 Var(f) + r and s^2 = lam^2 Var(f) / Var(item), so
-    Var(f) = r s^2 / (lam^2 (1 - s^2))."""
-    lam, lam_std = d[f"{f}=~{item}"], st[f"{f}=~{item}"]
-    residual = d.get(f"{item}~~{item}", np.full_like(lam, np.pi**2 / 3))
-    return residual * lam_std**2 / (lam**2 * (1 - lam_std**2))
 
 
 def sem(model: str | ModelSyntax, data: pd.DataFrame, ordered: list[str] | None = None,

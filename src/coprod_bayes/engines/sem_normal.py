@@ -97,16 +97,31 @@ def prepare_sem(model: ModelSyntax, data: pd.DataFrame) -> SemData:
     return SemData(indicators, lat, len(y), mean, cov, frame)
 
 
-def _structure(model: ModelSyntax, data: SemData):
-    """Index maps of the free and fixed parameters in Lambda, B, Psi and Theta."""
-    lat, ind = data.latent, data.indicators
-    li = {v: i for i, v in enumerate(lat)}
-    yi = {v: i for i, v in enumerate(ind)}
+def structure(model: ModelSyntax, latent: list[str], indicators: list[str]):
+    """Index maps of the latent variables and indicators, and the endogenous latents.
+
+    Raises
+    ------
+    SpecError
+        For a regression involving an observed variable, or a variance statement the
+        engines would otherwise ignore: a latent variance other than ``f ~~ 1*f`` (std.lv
+        fixes it to 1) or a fixed indicator residual variance (they are estimated).
+    """
+    li = {v: i for i, v in enumerate(latent)}
+    yi = {v: i for i, v in enumerate(indicators)}
     endogenous = {p.lhs for p in model.regressions}
     for p in model.regressions:
         if p.lhs not in li or p.rhs not in li:
             raise SpecError(f"model syntax line {p.line}: {p.lhs} ~ {p.rhs}: regressions are "
                             "between latent variables in this engine")
+    for q in model.covariances:
+        if q.lhs == q.rhs and q.lhs in li and q.fixed != 1.0:
+            raise SpecError(f"model syntax line {q.line}: {q.lhs} ~~ {q.rhs}: latent "
+                            f"variances are fixed to 1 (lavaan's std.lv); write 1*{q.rhs} or "
+                            "leave it out")
+        if q.lhs == q.rhs and q.lhs in yi and q.fixed is not None:
+            raise SpecError(f"model syntax line {q.line}: {q.lhs} ~~ {q.fixed}*{q.rhs}: fixed "
+                            "residual variances are not supported; they are estimated")
     return li, yi, endogenous
 
 
@@ -152,7 +167,7 @@ def build_sem_model(model: ModelSyntax, data: SemData) -> pm.Model:
     Deterministics: ``Sigma`` is not stored; every labelled or named parameter is stored
     under its lavaan name (``f=~x1``, ``y~f``, ``f1~~f2``, ``x1~~x1``) in ``params`` order.
     """
-    li, yi, endogenous = _structure(model, data)
+    li, yi, endogenous = structure(model, data.latent, data.indicators)
     lat, ind = data.latent, data.indicators
     m, p = len(lat), len(ind)
     sd = np.sqrt(np.diag(data.cov))

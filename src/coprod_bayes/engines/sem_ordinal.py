@@ -24,7 +24,7 @@ import pytensor.tensor as pt
 
 from ..errors import SpecError, SurveyDataError
 from ..spec.syntax import ModelSyntax
-from .sem_normal import _correlation_cholesky, latent_paths
+from .sem_normal import _correlation_cholesky, latent_paths, structure
 
 __all__ = ["OrdinalData", "prepare_ordinal", "build_ordinal_model"]
 
@@ -94,14 +94,8 @@ def build_ordinal_model(model: ModelSyntax, data: OrdinalData) -> pm.Model:
     """The PyMC model (see the module docstring). Free: ``z`` (respondent x latent), the
     loadings under lavaan's names, ``cutpoints`` (item x K - 1), ``latent_cpc``, paths."""
     lat, ind = data.latent, data.indicators
-    li = {v: i for i, v in enumerate(lat)}
-    yi = {v: i for i, v in enumerate(ind)}
+    li, yi, endogenous = structure(model, lat, ind)
     m, J, K = len(lat), len(ind), data.categories
-    endogenous = {p.lhs for p in model.regressions}
-    for p in model.regressions:
-        if p.lhs not in li or p.rhs not in li:
-            raise SpecError(f"model syntax line {p.line}: {p.lhs} ~ {p.rhs}: regressions are "
-                            "between latent variables in this engine")
     coords = {"latent": lat, "item": ind, "cut": np.arange(K - 1),
               "respondent": np.arange(data.n)}
     with pm.Model(coords=coords) as pmodel:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 import time
 import warnings
 from datetime import datetime, timezone
@@ -44,6 +45,19 @@ def _versions() -> str:
         except metadata.PackageNotFoundError:
             continue
     return ", ".join(out)
+
+
+@contextmanager
+def _timed_and_logged(timings: dict, key: str):
+    """Time the block into ``timings[key]``; its warnings (an unconverged fit's, above all)
+    go to the log instead of stopping or cluttering the run: the report states each verdict."""
+    t0 = time.time()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        yield
+    for w in caught:
+        log.warning("%s", w.message)
+    timings[key] = time.time() - t0
 
 
 def _rows_used(rows, by_area: bool) -> str:
@@ -111,13 +125,8 @@ def replicate(survey: Survey, out: str | Path, quick: bool = False,
     rep.heading("Bayesian regressions beside OLS")
     for name in specs or REGRESSION_SPECS:
         spec = load_spec(name)
-        t0 = time.time()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
+        with _timed_and_logged(timings, name):
             f = fit(spec, survey, **sampler_opts)
-        for w in caught:
-            log.warning("%s", w.message)
-        timings[name] = time.time() - t0
         fits[name] = f
         f.save(out / "fits" / f"{name}.nc")
         by_area = spec.level == "area"
@@ -143,13 +152,8 @@ def replicate(survey: Survey, out: str | Path, quick: bool = False,
     rep.heading("Country means of the indexes (Figures 3-4) and ranking probabilities")
     cb = survey.codebook
     for index in [i for i in MEAN_INDEXES if i in cb.constructs or i in cb.indexes]:
-        t0 = time.time()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
+        with _timed_and_logged(timings, f"means_{index}"):
             m = country_means(survey, index, sampler=Sampler(target_accept=0.95, **sampler_opts))
-        for w in caught:
-            log.warning("%s", w.message)
-        timings[f"means_{index}"] = time.time() - t0
         means[index] = m
         m.summary().to_csv(out / "tables" / f"means_{index}.csv", index=False)
         m.rankings().to_csv(out / "tables" / f"rankings_{index}.csv", index=False)
@@ -179,15 +183,10 @@ def replicate(survey: Survey, out: str | Path, quick: bool = False,
                     prior_predictive(f.spec, survey, draws=2000, seed=1), name, ols_r2),
                 "posterior_predictive": plot.posterior_predictive(
                     posterior_predictive(f, survey, n_draws=40, seed=1), name)}
-        t0 = time.time()
         variants = pooling_variants(f.spec)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
+        with _timed_and_logged(timings, f"{name}_pooling"):
             others = {k: fit(v, survey, **sampler_opts) for k, v in variants.items()
                       if k != "partial pooling"}
-        for w in caught:
-            log.warning("%s", w.message)
-        timings[f"{name}_pooling"] = time.time() - t0
         models = {**others, "partial pooling": f}
         loo, ks = compare_models(models, survey)
         loo.to_csv(out / "tables" / f"{name}_loo.csv")
