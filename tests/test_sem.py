@@ -119,12 +119,18 @@ def test_sem_mediation_defined_parameter_recovered():
 
 def test_missing_indicator_values_are_named():
     df = pd.DataFrame({"x1": [1.0, np.nan, 2, 3], "x2": [1.0, 2, 3, 4], "x3": [2.0, 1, 0, 1]})
+    # the closed form needs complete rows (engine="auto" fits the latent-score model instead)
     with pytest.raises(cb.SurveyDataError, match=r"x1: rows \[1\] \(1\)"):
-        cb.cfa("f =~ x1 + x2 + x3", df)
+        cb.cfa("f =~ x1 + x2 + x3", df, engine="closed_form")
     with pytest.raises(cb.SpecError, match=r"\['x4'\] are not columns"):
         cb.cfa("f =~ x1 + x2 + x4", df)
-    with pytest.raises(cb.SpecError, match=r"all ordinal or all continuous; the indicators are"):
-        cb.cfa("f =~ x1 + x2 + x3", df, ordered=["x1"])
+    with pytest.raises(cb.SpecError, match=r"ordered=\['x9'\]: not indicators of the model"):
+        cb.cfa("f =~ x1 + x2 + x3", df, ordered=["x9"])
+    df.loc[2, "x2"] = np.nan
+    df.loc[2, "x3"] = np.nan
+    df.loc[2, "x1"] = np.nan
+    with pytest.raises(cb.SurveyDataError, match=r"rows \[2\] \(1 rows\) answered none"):
+        cb.cfa("f =~ x1 + x2 + x3", df)
 
 
 def test_standardized_solution_matches_ml_standardised_loadings(cfa_data, cfa_fit):

@@ -35,7 +35,7 @@ def test_graded_response_cfa_recovers_loadings_thresholds_and_correlation():
     df = _simulate(600, seed=101)
     assert df.isna().any(axis=1).sum() > 100  # many rows have a gap; all are used
     fit = cb.cfa("f =~ q1 + q2 + q3 + q4\ng =~ q5 + q6 + q7 + q8", df,
-                 ordered=[f"q{j}" for j in range(1, 9)], draws=600, tune=600, seed=4)
+                 ordered=[f"q{j}" for j in range(1, 9)], draws=1000, tune=1000, seed=4)
     assert fit.n == 600
     d = fit.draws()
     truth = {f"{'f' if j < 4 else 'g'}=~q{j + 1}": LOAD[j] for j in range(8)}

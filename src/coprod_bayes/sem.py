@@ -1,8 +1,9 @@
 """lavaan's one-liners on any DataFrame: ``cb.sem(model, data)`` and ``cb.cfa(model, data)``.
 
-Continuous indicators use the closed-form normal model of
-:mod:`coprod_bayes.engines.sem_normal`, ordinal ones (``ordered=[...]``) the graded response
-model of :mod:`coprod_bayes.engines.sem_ordinal`. Groups are not supported yet.
+Complete continuous indicators without groups or covariates use the closed-form normal
+model of :mod:`coprod_bayes.engines.sem_normal`; everything else (ordinal items, missing
+responses, covariates, groups and measurement invariance) the respondent-level latent-score
+model of :mod:`coprod_bayes.engines.sem_latent`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .engines.sem_normal import build_sem_model, prepare_sem
-from .engines.sem_ordinal import build_ordinal_model, prepare_ordinal
+from .engines.sem_latent import LatentData, build_latent_model, latent_scores, prepare_latent
 from .errors import ConvergenceWarning, SpecError
 from .fit import Verdict, assess, sample
 from .spec.spec import Sampler
@@ -24,16 +25,37 @@ __all__ = ["sem", "cfa", "SemFit"]
 
 
 class SemFit:
-    """A fitted SEM: the posterior, the parsed model and the convergence verdict."""
+    """A fitted SEM: the posterior, the parsed model, the data as the engine read them and
+    the convergence verdict."""
 
-    def __init__(self, idata, model: ModelSyntax, verdict: Verdict, n: int,
-                 ordinal: bool = False):
-        self.idata, self.model, self.verdict, self.n = idata, model, verdict, n
-        #: ordinal indicators (ordered logit): latent responses with residual variance pi^2/3
-        self.ordinal = ordinal
+    def __init__(self, idata, model: ModelSyntax, verdict: Verdict, data, link: str = "logit",
+                 invariance: str | None = None):
+        self.idata, self.model, self.verdict, self.data = idata, model, verdict, data
+        self.n = data.n
+        self.link, self.invariance = link, invariance
+        #: the ordinal indicators (their latent responses have residual variance pi^2/3
+        #: under the logit link, 1 under the probit)
+        self.ordinal = list(getattr(data, "ordinal", []))
+        self.groups = list(getattr(data, "groups", ["all"]))
 
     def __repr__(self) -> str:
         return f"SemFit({len(self.model.latent)} latent, n={self.n}; {self.verdict.headline})"
+
+    @property
+    def latent_engine(self) -> bool:
+        """True for respondent-level latent scores, False for the closed-form normal model."""
+        return isinstance(self.data, LatentData)
+
+    def codebook(self) -> pd.DataFrame:
+        """How the data were read: each indicator's kind (ordinal or continuous), number of
+        categories and observed values, the covariates and the group column."""
+        if self.latent_engine:
+            return self.data.codebook()
+        return pd.DataFrame({"column": self.data.indicators, "role": "indicator",
+                             "kind": "continuous", "categories": None, "values": None})
+
+    def _residual_variance(self) -> float:
+        return np.pi**2 / 3 if self.link == "logit" else 1.0
 
     def parameter_names(self) -> list[str]:
         """Every parameter under lavaan's name (``f=~x1``, ``y~f``, ``f1~~f2``), then the
@@ -43,16 +65,27 @@ class SemFit:
         names += [n for n in post.data_vars if "~~" in n and n not in names]
         return names + [d.name for d in self.model.definitions]
 
+    def _flat(self, name: str) -> np.ndarray:
+        v = self.idata.posterior[name].values
+        return v.reshape(-1, *v.shape[2:])
+
     def draws(self) -> dict[str, np.ndarray]:
-        """Flat posterior draws of every parameter, keyed by lavaan's names."""
+        """Flat posterior draws of every parameter, keyed by lavaan's names. In a grouped
+        model measurement parameters are the reference group's (the first level); under
+        approximate invariance the across-group baseline (see :meth:`invariance`)."""
         post = self.idata.posterior
         out = {n: post[n].values.reshape(-1) for n in self.parameter_names()}
-        if self.ordinal:  # thresholds, lavaan's "x1|t1"
-            ind = list(post["cutpoints"].coords["item"].values)
-            cut = post["cutpoints"].values.reshape(-1, len(ind), post.sizes["cut"])
-            for k, v in enumerate(ind):
-                for t in range(cut.shape[-1]):
-                    out[f"{v}|t{t + 1}"] = cut[:, k, t]
+        if "thresholds" in post:  # lavaan's "x1|t1"
+            base = (self._flat("thresholds")[:, 0] if self.invariance == "configural"
+                    else self._flat("thresholds_base"))
+            for k, name in enumerate(post["thresholds"].coords["threshold"].values):
+                out[str(name)] = base[:, k]
+        if self.latent_engine:
+            if self.data.continuous:
+                res, icp = self._flat("residual_sd")[:, 0], self._flat("intercepts")[:, 0]
+                for k, v in enumerate(self.data.continuous):
+                    out[f"{v}~~{v}"] = res[:, k] ** 2
+                    out[f"{v}~1"] = icp[:, k]
             return out
         ind = list(post["residual_sd"].coords["indicator"].values)
         res = post["residual_sd"].values.reshape(-1, len(ind))
@@ -66,14 +99,16 @@ class SemFit:
         """Per draw, the model-implied total SD of every latent variable and indicator
         (with ordinal items, of the latent response: residual variance pi^2/3)."""
         d = self.draws() if d is None else d
-        lat = self.model.latent
-        post = self.idata.posterior
-        ind = list(post["cutpoints"].coords["item"].values if self.ordinal
-                   else post["residual_sd"].coords["indicator"].values)
+        covs = list(getattr(self.data, "covariates", []))
+        lat = self.model.latent + covs  # covariates: exogenous, with their sample covariance
+        ind = list(self.data.indicators)
         m, p, S = len(lat), len(ind), len(next(iter(d.values())))
         li, yi = {v: i for i, v in enumerate(lat)}, {v: i for i, v in enumerate(ind)}
         Lam, B, Psi, Theta = (np.zeros((S, p, m)), np.zeros((S, m, m)),
                               np.broadcast_to(np.eye(m), (S, m, m)).copy(), np.zeros((S, p, p)))
+        if covs:
+            k = len(self.model.latent)
+            Psi[:, k:, k:] = np.cov(self.data.x, rowvar=False, ddof=0).reshape(len(covs), -1)
         for par in self.model.parameters:
             v = d.get(par.name)
             if v is None and par.fixed is not None:
@@ -92,8 +127,8 @@ class SemFit:
                 Psi[:, li[a], li[b]] = Psi[:, li[b], li[a]] = v
             elif a in yi and b in yi:
                 Theta[:, yi[a], yi[b]] = Theta[:, yi[b], yi[a]] = v
-        if self.ordinal:  # latent responses: logistic residuals, variance pi^2 / 3
-            Theta[:, np.arange(p), np.arange(p)] = np.pi**2 / 3
+        for v in self.ordinal:  # latent responses: logistic (pi^2 / 3) or normal (1) residuals
+            Theta[:, yi[v], yi[v]] = self._residual_variance()
         inv = np.linalg.inv(np.eye(m) - B)
         Phi = inv @ Psi @ np.swapaxes(inv, 1, 2)
         Sigma = Lam @ Phi @ np.swapaxes(Lam, 1, 2) + Theta
@@ -149,16 +184,16 @@ class SemFit:
                 continue
             lam = np.stack([d[f"{f}=~{x}"] for x in items])
             var_f = sd[f] ** 2
-            if self.ordinal:
-                theta = np.full_like(lam, np.pi**2 / 3)
-            else:
-                theta = np.stack([d[f"{x}~~{x}"] for x in items])
+            theta = np.stack([np.full(lam.shape[1], self._residual_variance())
+                              if x in self.ordinal else d[f"{x}~~{x}"] for x in items])
             true = lam.sum(0) ** 2 * var_f
             omega = true / (true + theta.sum(0))
             lo, hi = az.hdi(omega, hdi_prob=hdi_prob)
             rows.append({"factor": f, "items": len(items), "mean": omega.mean(),
                          "sd": omega.std(), "lower": lo, "upper": hi,
-                         "scale": "latent response" if self.ordinal else "observed"})
+                         "scale": ("latent response" if set(items) <= set(self.ordinal)
+                                   else "observed" if not set(items) & set(self.ordinal)
+                                   else "mixed")})
         return pd.DataFrame(rows)
 
     def standardized_solution(self, hdi_prob: float = 0.9) -> pd.DataFrame:
@@ -193,21 +228,51 @@ class SemFit:
         return out
 
 
-def sem(model: str | ModelSyntax, data: pd.DataFrame, ordered: list[str] | None = None,
-        group: str | None = None, sampler: Sampler | None = None, **sampler_options) -> SemFit:
-    """Fit a structural equation model written in lavaan's syntax to a DataFrame.
+def _survey_frame(survey, model: ModelSyntax, ordered):
+    """A Survey as the engines' input: items scored (reverse-keyed items reversed, missing
+    codes missing), every other column as is; ordinal = the codebook's items in the model."""
+    scored = survey.scored_items()
+    frame = survey.frame.copy()
+    frame[scored.columns] = scored
+    items = set(survey.codebook.item_columns)
+    if ordered is None:
+        ordered = [v for v in model.observed if v in items]
+    return frame, ordered
+
+
+def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
+        group: str | None = None, *, invariance: str = "scalar", link: str = "logit",
+        vary_slopes: bool = True, weights: str | None = None, engine: str = "auto",
+        sampler: Sampler | None = None, **sampler_options) -> SemFit:
+    """Fit a structural equation model written in lavaan's syntax.
 
     Parameters
     ----------
     model : str or ModelSyntax
         lavaan model syntax (see :mod:`coprod_bayes.spec.syntax`).
-    data : DataFrame
-        One row per respondent; the indicators as numeric columns.
+    data : DataFrame or Survey
+        One row per respondent. A :class:`~coprod_bayes.Survey` brings its codebook: its
+        items are scored (reverse-keyed items reversed, missing-value codes missing) and
+        ordinal unless ``ordered`` says otherwise.
     ordered : list of str, optional
-        Ordinal indicators (graded response model, ordered logit). This release needs all
-        indicators ordinal or all continuous.
+        Ordinal indicators (graded response model); the others are continuous. Each item
+        keeps its own number of categories.
     group : str, optional
-        Multiple-group models. Not supported in this release (raises).
+        A grouping column (country, wave, area): latent means and SDs per group (the first
+        level the reference), structural slopes partially pooled across groups.
+    invariance : {"scalar", "configural", "approximate"}
+        Measurement invariance across groups (see :mod:`coprod_bayes.engines.sem_latent`).
+    link : {"logit", "probit"}
+        Of the ordinal items (logit is about 3x cheaper to evaluate).
+    vary_slopes : bool, default True
+        With ``group``: structural slopes vary by group (partial pooling).
+    weights : str, optional
+        A survey-weight column, used by :meth:`SemFit.latent_means` (post-stratified latent
+        means); the likelihood is unweighted.
+    engine : {"auto", "closed_form", "latent"}
+        ``auto``: latent variables integrated out analytically when every indicator is
+        continuous and complete and there are no groups or covariates; otherwise
+        respondent-level latent scores (missing responses absent from the likelihood).
     sampler, **sampler_options
         Sampler settings (as for :func:`coprod_bayes.fit`).
 
@@ -221,39 +286,51 @@ def sem(model: str | ModelSyntax, data: pd.DataFrame, ordered: list[str] | None 
     >>> fit = cb.sem("f =~ x1 + x2 + x3", df)  # doctest: +SKIP
     >>> fit.summary()  # doctest: +SKIP
     """
-    if group is not None:
-        raise SpecError("group=: multiple-group models are not in this release")
+    from dataclasses import replace
+
+    from .survey.survey import Survey
+
     syntax = parse_model(model) if isinstance(model, str) else model
+    if isinstance(data, Survey):
+        data, ordered = _survey_frame(data, syntax, ordered)
+    if engine not in ("auto", "closed_form", "latent"):
+        raise SpecError(f"engine={engine!r}: choose 'auto', 'closed_form' or 'latent'")
     indicators = [v for v in syntax.observed
                   if any(v in syntax.indicators(f) for f in syntax.latent)]
-    ordinal = bool(ordered)
-    if ordinal and set(ordered) != set(indicators):
-        raise SpecError(f"ordered={sorted(ordered)}: this release fits models whose indicators "
-                        f"are all ordinal or all continuous; the indicators are {indicators}")
-    # ordinal: the loadings trade off against the scale of n latent scores, a correlation
-    # the diagonal mass matrix adapts to slowly (min ESS 216 vs 446 with the low-rank one)
-    s = sampler or Sampler(mass_matrix="low_rank" if ordinal else "diag")
+    closed = engine == "closed_form" or (
+        engine == "auto" and not ordered and group is None
+        and set(indicators) == set(syntax.observed)
+        and all(c in data.columns for c in indicators)
+        and not data[indicators].isna().any().any())
+    if closed and (ordered or group is not None):
+        raise SpecError("engine='closed_form' fits continuous indicators without groups; "
+                        "use engine='latent' for ordinal items or groups")
+    # latent scores: the loadings trade off against the scale of n latent scores, a
+    # correlation the diagonal mass matrix adapts to slowly (min ESS 216 vs 446 low-rank)
+    s = sampler or Sampler(mass_matrix="diag" if closed else "low_rank")
     if sampler_options:
-        from dataclasses import replace
-
         s = replace(s, **sampler_options)
-    if ordinal:
-        data_ = prepare_ordinal(syntax, data)
-        pmodel = build_ordinal_model(syntax, data_)
-    else:
+    if closed:
         data_ = prepare_sem(syntax, data)
         pmodel = build_sem_model(syntax, data_)
+    else:
+        data_ = prepare_latent(syntax, data, ordered, group, weights)
+        pmodel = build_latent_model(syntax, data_, invariance, link, vary_slopes)
     loadings = {pmodel[p.name] for p in syntax.parameters
                 if p.op == "=~" and p.name in pmodel.named_vars and pmodel[p.name] in pmodel.free_RVs}
     idata = sample(pmodel, s, no_jitter=loadings)
     # the verdict covers the model's parameters, not each respondent's latent score ("z")
-    verdict = assess(idata, [v for v in idata.posterior.data_vars
-                             if v != "z" and not v.endswith("__")])
+    # nor constants (the reference group's latent mean)
+    free = [v.name for v in pmodel.free_RVs if v.name != "z"]
+    named = [p.name for p in syntax.parameters if p.name in pmodel.named_vars]
+    verdict = assess(idata, free + [n for n in named if n not in free]
+                     + [d.name for d in syntax.definitions])
     if not verdict.converged:
         warnings.warn(f"sem: {verdict.headline}", ConvergenceWarning, stacklevel=2)
-    return SemFit(idata, syntax, verdict, data_.n, ordinal=ordinal)
+    return SemFit(idata, syntax, verdict, data_, link=link,
+                  invariance=invariance if not closed else None)
 
 
-def cfa(model: str | ModelSyntax, data: pd.DataFrame, **kwargs) -> SemFit:
+def cfa(model: str | ModelSyntax, data, **kwargs) -> SemFit:
     """A confirmatory factor analysis: :func:`sem` (as lavaan's ``cfa()``, the same model)."""
     return sem(model, data, **kwargs)

@@ -97,8 +97,10 @@ def prepare_sem(model: ModelSyntax, data: pd.DataFrame) -> SemData:
     return SemData(indicators, lat, len(y), mean, cov, frame)
 
 
-def structure(model: ModelSyntax, latent: list[str], indicators: list[str]):
+def structure(model: ModelSyntax, latent: list[str], indicators: list[str],
+              covariates: list[str] = ()):
     """Index maps of the latent variables and indicators, and the endogenous latents.
+    Regressions are of latent variables on latent variables or on ``covariates``.
 
     Raises
     ------
@@ -111,7 +113,7 @@ def structure(model: ModelSyntax, latent: list[str], indicators: list[str]):
     yi = {v: i for i, v in enumerate(indicators)}
     endogenous = {p.lhs for p in model.regressions}
     for p in model.regressions:
-        if p.lhs not in li or p.rhs not in li:
+        if p.lhs not in li or (p.rhs not in li and p.rhs not in covariates):
             raise SpecError(f"model syntax line {p.line}: {p.lhs} ~ {p.rhs}: regressions are "
                             "between latent variables in this engine")
     for q in model.covariances:

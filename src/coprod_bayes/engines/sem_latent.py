@@ -1,0 +1,462 @@
+"""Latent variable models with respondent-level latent scores: ordinal (graded response) and
+continuous indicators, observed covariates, groups and measurement invariance.
+
+For respondent i in group g, latent variables eta_i (m), covariates x_i (centred at their
+sample mean):
+
+    eta_i = (I - B_g)^-1 (alpha_g + Gamma_g x_i + s_g * (L z_i)),   z_i ~ Normal(0, I)
+
+where L is the Cholesky factor of the latent correlation matrix (exogenous latent variables
+correlated, endogenous ones with independent residuals), s_g the group's latent (residual)
+SDs and alpha_g its latent intercepts. Identification as lavaan's ``std.lv``: in the
+reference group (the first level) alpha = 0 and s = 1; the other groups' means
+(Normal(0, 1)) and SDs (LogNormal(0, 0.5)) are free under ``"scalar"`` and
+``"approximate"`` invariance and fixed like the reference group's under ``"configural"``.
+
+Indicators, item j with loadings lambda_jg (positive, HalfNormal; items keyed the other way
+are reversed by the codebook):
+
+- ordinal (K_j categories, its own number per item): P(y_ij <= k) = F(kappa_jkg -
+  lambda_jg' eta_i), F the logistic (default) or normal CDF; thresholds ordered per item,
+  prior Normal(0, 3);
+- continuous: y_ij ~ Normal(nu_jg + lambda_jg' eta_i, theta_jg), residual SDs per group.
+
+Missing responses are absent from the long-form likelihood: no row is dropped.
+
+Invariance across groups:
+
+- ``"configural"``: loadings (log-scale deviation Normal(0, 1) from the reference group),
+  thresholds and intercepts free per group; latent means 0, SDs 1 in every group.
+- ``"scalar"`` (default): loadings, thresholds and intercepts equal across groups.
+- ``"approximate"``: item j's thresholds (all shifted together) or intercept differ by group
+  by d_jg = tau_j delta_jg, and its loadings by a factor exp(omega_j epsilon_jg), with
+  delta, epsilon ~ Normal(0, 1) and the widths tau_j ~ HalfNormal(0.5) (logit, or item-SD,
+  units) and omega_j ~ HalfNormal(0.2) estimated per item: the data say how non-invariant
+  each item is (Mplus BSEM instead fixes the prior variance of the differences).
+
+Structural slopes (``B``, ``Gamma``) vary by group with partial pooling when
+``vary_slopes``: B_g = B + sigma * b_g, b_g ~ Normal(0, 1), sigma ~ HalfNormal(0.1) per
+path, as in the regression specs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+from pymc.distributions.dist_math import normal_lcdf
+from pymc.logprob.transforms import Transform
+
+from ..errors import SpecError, SurveyDataError
+from ..spec.syntax import ModelSyntax
+from .sem_normal import _correlation_cholesky, structure
+
+__all__ = ["LatentData", "prepare_latent", "build_latent_model", "INVARIANCE", "LINKS",
+           "latent_scores"]
+
+INVARIANCE = ("configural", "scalar", "approximate")
+LINKS = ("logit", "probit")
+_BOUND = 1e3  # the thresholds "below" the lowest and "above" the highest category
+
+
+@dataclass
+class LatentData:
+    """The model's data: long-form item responses, covariates and groups."""
+
+    latent: list[str]
+    indicators: list[str]
+    ordinal: list[str]
+    continuous: list[str]
+    covariates: list[str]
+    levels: dict[str, list]            # ordinal item -> its observed values, in order
+    n: int
+    index: pd.Index                    # the data's row labels
+    groups: list                       # group levels (one "all" level without groups)
+    g: np.ndarray                      # (n,) group of each respondent
+    x: np.ndarray                      # (n, q) covariates, centred
+    x_mean: np.ndarray
+    o_resp: np.ndarray                 # ordinal responses in long form
+    o_item: np.ndarray                 # index into ``ordinal``
+    o_y: np.ndarray                    # category 0 .. K_j - 1
+    c_resp: np.ndarray                 # continuous responses in long form
+    c_item: np.ndarray
+    c_y: np.ndarray
+    c_mean: np.ndarray
+    c_sd: np.ndarray
+    group_column: str | None = None
+    weights: np.ndarray | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def categories(self) -> dict[str, int]:
+        return {v: len(self.levels[v]) for v in self.ordinal}
+
+    @property
+    def threshold_names(self) -> list[str]:
+        """lavaan's names of the thresholds, ``x1|t1``, item by item."""
+        return [f"{v}|t{t + 1}" for v in self.ordinal for t in range(len(self.levels[v]) - 1)]
+
+    def codebook(self) -> pd.DataFrame:
+        """What the data were read as: one row per indicator and covariate with its kind,
+        number of categories and (ordinal) the observed values in order."""
+        rows = [{"column": v, "role": "indicator",
+                 "kind": "ordinal" if v in self.ordinal else "continuous",
+                 "categories": len(self.levels[v]) if v in self.ordinal else None,
+                 "values": self.levels.get(v)} for v in self.indicators]
+        rows += [{"column": v, "role": "covariate", "kind": "continuous", "categories": None,
+                  "values": None} for v in self.covariates]
+        if self.group_column:
+            rows.append({"column": self.group_column, "role": "group", "kind": "nominal",
+                         "categories": len(self.groups), "values": list(self.groups)})
+        return pd.DataFrame(rows)
+
+
+def _rows(index: pd.Index, mask: np.ndarray) -> str:
+    bad = list(index[mask])
+    return f"{bad[:10]}{' ...' if len(bad) > 10 else ''} ({len(bad)} rows)"
+
+
+def prepare_latent(model: ModelSyntax, data: pd.DataFrame, ordered: list[str] | None = None,
+                   group: str | None = None, weights: str | None = None) -> LatentData:
+    """Read the model's variables from the data.
+
+    Indicators listed in ``ordered`` are ordinal (recoded 0 .. K - 1 by the order of their
+    observed values, kept in ``levels``), the others continuous. Observed variables that
+    only predict latent variables (``f ~ x``) are covariates.
+
+    Raises
+    ------
+    SpecError
+        An absent column, an ``ordered`` name that is no indicator, an observed outcome, or
+        an equality constraint.
+    SurveyDataError
+        Non-numeric indicators or covariates, missing covariates, group or weight values, an
+        ordinal item with one observed value, or a respondent who answered no item; each
+        message names the column and the rows.
+    """
+    lat = model.latent
+    if not lat:
+        raise SpecError("model syntax: no latent variable (=~); nothing to fit")
+    if model.constraints:
+        raise SpecError(f"model syntax: equality constraints {list(model.constraints)} are not "
+                        "supported yet; give the parameters the same label instead")
+    indicators = [v for v in model.observed if any(v in model.indicators(f) for f in lat)]
+    covariates = [v for v in model.observed if v not in indicators]
+    for p in model.regressions:
+        if p.lhs not in lat:
+            raise SpecError(f"model syntax line {p.line}: {p.lhs} ~ {p.rhs}: an observed outcome; "
+                            f"measure it by a latent variable ({p.lhs}_ =~ 1*{p.lhs}) or regress "
+                            "latent variables only")
+    used = {p.rhs for p in model.regressions}
+    stray = [v for v in covariates if v not in used]
+    if stray:
+        raise SpecError(f"model syntax: {stray} are observed but neither indicators nor "
+                        "predictors of a latent variable")
+    ordered = list(ordered or [])
+    unknown = [v for v in ordered if v not in indicators]
+    if unknown:
+        raise SpecError(f"ordered={unknown}: not indicators of the model (indicators: "
+                        f"{indicators})")
+    need = indicators + covariates + ([group] if group else []) + ([weights] if weights else [])
+    absent = [v for v in need if v not in data.columns]
+    if absent:
+        raise SpecError(f"model syntax: {absent} are not columns of the data; columns: "
+                        f"{list(data.columns)}")
+    for c in indicators + covariates + ([weights] if weights else []):
+        if not pd.api.types.is_numeric_dtype(data[c]):
+            raise SurveyDataError(f"column {c!r} is not numeric (dtype {data[c].dtype}); "
+                                  "recode it (ordinal items as ordered codes)")
+    for c in covariates + ([group] if group else []) + ([weights] if weights else []):
+        miss = data[c].isna().to_numpy()
+        if miss.any():
+            raise SurveyDataError(f"column {c!r} has missing values in rows {_rows(data.index, miss)}; "
+                                  "a covariate, group or weight must be known for every respondent")
+    frame = data[indicators]
+    empty = frame.isna().all(axis=1).to_numpy()
+    if empty.any():
+        raise SurveyDataError(f"respondent rows {_rows(data.index, empty)} answered none of the "
+                              f"items {indicators}")
+    ordinal = [v for v in indicators if v in ordered]
+    continuous = [v for v in indicators if v not in ordered]
+    levels = {}
+    for v in ordinal:
+        vals = sorted(frame[v].dropna().unique().tolist())
+        if len(vals) < 2:
+            raise SurveyDataError(f"ordinal item {v!r} has a single observed value {vals}; "
+                                  "it carries no information")
+        levels[v] = vals
+    n = len(frame)
+
+    def long(cols, recode):
+        if not cols:
+            e = np.zeros(0, int)
+            return e, e, np.zeros(0)
+        vals = np.column_stack([recode(c) for c in cols])
+        obs = ~np.isnan(vals)
+        r, j = np.nonzero(obs)
+        return r, j, vals[obs]
+
+    o_r, o_j, o_y = long(ordinal, lambda c: frame[c].map(
+        {v: k for k, v in enumerate(levels[c])}).to_numpy(float, copy=True))
+    c_r, c_j, c_y = long(continuous, lambda c: frame[c].to_numpy(float, copy=True))
+    c_mean = np.array([frame[c].mean() for c in continuous])
+    c_sd = np.array([frame[c].std() for c in continuous])
+    flat = [c for c, s in zip(continuous, c_sd, strict=True) if not s > 0]
+    if flat:
+        raise SurveyDataError(f"continuous indicator(s) {flat} do not vary")
+    if group:
+        col = data[group]
+        groups = (list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype)
+                  else list(dict.fromkeys(sorted(col.unique().tolist()))))
+        groups = [lv for lv in groups if (col == lv).any()]
+        g = col.map({lv: k for k, lv in enumerate(groups)}).to_numpy(int)
+    else:
+        groups, g = ["all"], np.zeros(n, int)
+    x = data[covariates].to_numpy(float, copy=True) if covariates else np.zeros((n, 0))
+    x_mean = x.mean(0)
+    w = None
+    if weights:
+        w = data[weights].to_numpy(float, copy=True)
+        bad = ~(w > 0)
+        if bad.any():
+            raise SurveyDataError(f"weight column {weights!r} is not positive in rows "
+                                  f"{_rows(data.index, bad)}: values {sorted(set(w[bad]))[:5]}")
+    return LatentData(lat, indicators, ordinal, continuous, covariates, levels, n, data.index,
+                      groups, g, x - x_mean, x_mean, o_r, o_j, o_y.astype(int), c_r, c_j, c_y,
+                      c_mean, c_sd, group, w)
+
+
+class _RaggedOrdered(Transform):
+    """Ordered within consecutive segments of the last axis (the thresholds of one item):
+    the first value of a segment as is, the others as log increments."""
+
+    name = "ragged_ordered"
+
+    def __init__(self, first: np.ndarray):
+        self.first = np.asarray(first, bool)
+        self.segment = np.cumsum(self.first) - 1
+        self.starts = np.flatnonzero(self.first)
+
+    def backward(self, value, *inputs):
+        e = pt.where(self.first, value, pt.exp(value))
+        c = pt.cumsum(e, axis=-1)
+        before = c[..., self.starts] - e[..., self.starts]
+        return c - before[..., self.segment]
+
+    def forward(self, value, *inputs):
+        prev = pt.concatenate([value[..., :1], value[..., :-1]], axis=-1)
+        return pt.where(self.first, value, pt.log(value - prev))
+
+    def log_jac_det(self, value, *inputs):
+        return pt.sum(pt.where(self.first, 0.0, value), axis=-1)
+
+
+def _ordinal_logp(upper, lower, lin, link: str):
+    """log P(lower < y* <= upper) for y* = lin + error (logistic or normal)."""
+    b, a = upper - lin, lower - lin
+    if link == "logit":
+        # sigma(b) - sigma(a) = sigma(b) sigma(-a) (1 - exp(a - b))
+        return -pt.softplus(-b) - pt.softplus(a) + pt.log1mexp(lower - upper)
+    lb, la = normal_lcdf(0.0, 1.0, b), normal_lcdf(0.0, 1.0, a)
+    return lb + pt.log1mexp(pt.minimum(la - lb, -1e-12))
+
+
+def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "scalar",
+                       link: str = "logit", vary_slopes: bool = True) -> pm.Model:
+    """The PyMC model of the module docstring.
+
+    Stored (besides the free parameters under lavaan's names): ``loadings`` (group, item,
+    latent), ``thresholds`` (group, threshold) for ordinal items, ``intercepts`` and
+    ``residual_sd`` (group, citem) for continuous ones, ``latent_mean`` and ``latent_sd``
+    (group, latent), ``latent_chol`` (latent, latent), ``paths`` (group, latent, latent) and
+    ``effects`` (group, latent, covariate) when there are regressions, and the item
+    deviations ``threshold_shift``/``intercept_shift`` and ``loading_ratio`` (item, group)
+    under approximate invariance.
+    """
+    if invariance not in INVARIANCE:
+        raise SpecError(f"invariance={invariance!r}: choose one of {INVARIANCE}")
+    if link not in LINKS:
+        raise SpecError(f"link={link!r}: choose one of {LINKS}")
+    lat, ind = data.latent, data.indicators
+    li, yi, endogenous = structure(model, lat, ind, data.covariates)
+    cov_i = {v: k for k, v in enumerate(data.covariates)}
+    m, J, G, q = len(lat), len(ind), len(data.groups), len(data.covariates)
+    grouped = G > 1
+    approximate = grouped and invariance == "approximate"
+    configural = grouped and invariance == "configural"
+    thr_names = data.threshold_names
+    coords = {"latent": lat, "item": ind, "group": [str(x) for x in data.groups],
+              "respondent": np.arange(data.n), "oitem": data.ordinal,
+              "citem": data.continuous, "threshold": thr_names, "covariate": data.covariates,
+              "predictor": lat}
+    with pm.Model(coords=coords) as pmodel:
+        # loadings ------------------------------------------------------------------------
+        Lam = pt.zeros((J, m))
+        labelled: dict[str, pt.TensorVariable] = {}
+        named: dict[str, pt.TensorVariable] = {}
+        scale = np.array([2.5 if v in data.ordinal else data.c_sd[data.continuous.index(v)]
+                          for v in ind])
+        for par in [p for p in model.parameters if p.op == "=~"]:
+            i = yi[par.rhs]
+            if par.fixed is not None:
+                value = pt.as_tensor(float(par.fixed))
+            elif par.label and par.label in labelled:
+                value = labelled[par.label]
+            else:
+                value = pm.HalfNormal(par.name, scale[i], initval=0.4 * scale[i])
+            if par.label:
+                labelled.setdefault(par.label, value)
+            Lam = pt.set_subtensor(Lam[i, li[par.lhs]], value)
+        ratio = pt.ones((J, G))
+        if configural:
+            dev = pm.Normal("loading_log_ratio", 0.0, 1.0, shape=(J, G - 1))
+            ratio = pt.concatenate([pt.ones((J, 1)), pt.exp(dev)], axis=1)
+        elif approximate:
+            omega = pm.HalfNormal("loading_width", 0.2, dims="item")
+            eps = pm.Normal("loading_dev", 0.0, 1.0, dims=("item", "group"))
+            ratio = pm.Deterministic("loading_ratio", pt.exp(omega[:, None] * eps),
+                                     dims=("item", "group"))
+        Lam_g = pm.Deterministic("loadings", Lam[None, :, :] * ratio.T[:, :, None],
+                                 dims=("group", "item", "latent"))
+        # structural part -------------------------------------------------------------------
+        B = pt.zeros((G, m, m))
+        Gam = pt.zeros((G, m, q))
+        for par in model.regressions:
+            if par.fixed is not None:
+                value = pt.as_tensor(float(par.fixed))
+            elif par.label and par.label in labelled:
+                value = labelled[par.label]
+            else:
+                value = pm.Normal(par.name, 0.0, 1.0)
+            if par.label:
+                labelled.setdefault(par.label, value)
+            if grouped and vary_slopes and par.fixed is None:
+                sd = pm.HalfNormal(f"sd({par.name})", 0.1)
+                value = value + sd * pm.Normal(f"dev({par.name})", 0.0, 1.0, dims="group")
+            if par.rhs in li:
+                B = pt.set_subtensor(B[:, li[par.lhs], li[par.rhs]], value)
+            else:
+                Gam = pt.set_subtensor(Gam[:, li[par.lhs], cov_i[par.rhs]], value)
+        if model.regressions:
+            B = pm.Deterministic("paths", B, dims=("group", "latent", "predictor"))
+            if q:
+                Gam = pm.Deterministic("effects", Gam, dims=("group", "latent", "covariate"))
+        exo = [f for f in lat if f not in endogenous]
+        chol = pt.eye(m)
+        if len(exo) > 1:
+            W = _correlation_cholesky(len(exo))
+            idx = np.array([li[f] for f in exo])
+            chol = pt.set_subtensor(chol[np.ix_(idx, idx)], W)
+            R = pt.dot(W, W.T)
+            for a in range(len(exo)):
+                for b in range(a + 1, len(exo)):
+                    named[f"{exo[a]}~~{exo[b]}"] = R[a, b]
+        chol = pm.Deterministic("latent_chol", chol, dims=("latent", "predictor"))
+        mean = pt.zeros((G, m))
+        sds = pt.ones((G, m))
+        if grouped and not configural:
+            mean = pt.concatenate([pt.zeros((1, m)), pm.Normal("latent_mean_free", 0.0, 1.0,
+                                                               shape=(G - 1, m))], axis=0)
+            sds = pt.concatenate([pt.ones((1, m)), pm.LogNormal("latent_sd_free", 0.0, 0.5,
+                                                                shape=(G - 1, m))], axis=0)
+        mean = pm.Deterministic("latent_mean", mean, dims=("group", "latent"))
+        sds = pm.Deterministic("latent_sd", sds, dims=("group", "latent"))
+        z = pm.Normal("z", 0.0, 1.0, dims=("respondent", "latent"))
+        g = data.g
+        zeta = mean[g] + pt.dot(z, chol.T) * sds[g]
+        if q:
+            zeta = zeta + (Gam[g] * data.x[:, None, :]).sum(-1)
+        if model.regressions:
+            inv = pt.stack([pt.linalg.inv(pt.eye(m) - B[k]) for k in range(G)])
+            eta = (inv[g] * zeta[:, None, :]).sum(-1)
+        else:
+            eta = zeta
+        # ordinal items ------------------------------------------------------------------
+        if data.ordinal:
+            K = np.array([len(data.levels[v]) for v in data.ordinal])
+            first = np.concatenate([np.r_[True, np.zeros(k - 2, bool)] for k in K])
+            init = np.concatenate([np.linspace(-1.5, 1.5, k - 1) if k > 2 else [0.0] for k in K])
+            tshape = (G, len(first)) if configural else (len(first),)
+            raw = pm.Normal("thresholds_free" if configural else "thresholds_base", 0.0, 3.0,
+                            shape=tshape, transform=_RaggedOrdered(first),
+                            initval=np.broadcast_to(init, tshape).copy())
+            oi = np.array([yi[v] for v in data.ordinal])
+            shift = pt.zeros((len(K), G))
+            if approximate:
+                tau = pm.HalfNormal("threshold_width", 0.5, dims="oitem")
+                delta = pm.Normal("threshold_dev", 0.0, 1.0, dims=("oitem", "group"))
+                shift = pm.Deterministic("threshold_shift", tau[:, None] * delta,
+                                         dims=("oitem", "group"))
+            seg = np.cumsum(first) - 1
+            cuts = (raw if configural else pt.broadcast_to(raw, (G, len(first))))
+            pm.Deterministic("thresholds", cuts + shift.T[:, seg], dims=("group", "threshold"))
+            # padded (G, items, Kmax + 1): -BOUND, thresholds, +BOUND
+            Kmax = K.max()
+            offset = np.r_[0, np.cumsum(K - 1)[:-1]]
+            pad = pt.full((G, len(K), Kmax + 1), _BOUND)
+            pad = pt.set_subtensor(pad[:, :, 0], -_BOUND)
+            for k, kk in enumerate(K):
+                pad = pt.set_subtensor(pad[:, k, 1:kk], cuts[:, offset[k]:offset[k] + kk - 1])
+            gr, it, y = data.g[data.o_resp], data.o_item, data.o_y
+            s = shift[it, gr]
+            upper = pad[gr, it, y + 1] + s
+            lower = pad[gr, it, y] + s
+            lin = (Lam_g[gr, oi[it]] * eta[data.o_resp]).sum(-1)
+            pm.Potential("loglik_ordinal", _ordinal_logp(upper, lower, lin, link).sum())
+        # continuous items -------------------------------------------------------------------
+        if data.continuous:
+            Jc = len(data.continuous)
+            ci = np.array([yi[v] for v in data.continuous])
+            if configural:
+                nu = pm.Normal("intercepts_free", data.c_mean, data.c_sd, shape=(G, Jc))
+            else:
+                nu = pm.Normal("intercepts_base", data.c_mean, data.c_sd, dims="citem")
+                nu = pt.broadcast_to(nu, (G, Jc))
+                if approximate:
+                    tau = pm.HalfNormal("intercept_width", 0.5, dims="citem")
+                    delta = pm.Normal("intercept_dev", 0.0, 1.0, dims=("citem", "group"))
+                    sh = pm.Deterministic("intercept_shift", data.c_sd[:, None] * tau[:, None]
+                                          * delta, dims=("citem", "group"))
+                    nu = nu + sh.T
+            nu = pm.Deterministic("intercepts", nu, dims=("group", "citem"))
+            theta = pm.HalfNormal("residual_sd", np.broadcast_to(data.c_sd, (G, Jc)),
+                                  dims=("group", "citem"))
+            gr, it = data.g[data.c_resp], data.c_item
+            mu = nu[gr, it] + (Lam_g[gr, ci[it]] * eta[data.c_resp]).sum(-1)
+            pm.Potential("loglik_continuous",
+                         pm.logp(pm.Normal.dist(mu, theta[gr, it]), data.c_y).sum())
+        for name, value in named.items():
+            if name not in pmodel.named_vars:
+                pm.Deterministic(name, value)
+        for d in model.definitions:
+            values = {lab: labelled[lab] for lab in d.labels if lab in labelled}
+            values.update({dd.name: pmodel[dd.name] for dd in model.definitions
+                           if dd.name in d.labels and dd.name in pmodel.named_vars})
+            pm.Deterministic(d.name, d.evaluate(values))
+    return pmodel
+
+
+def latent_scores(post, data: LatentData, draws: np.ndarray | None = None) -> np.ndarray:
+    """Latent scores eta (draws, n, m) from posterior draws (chain and draw stacked),
+    optionally only the draws at positions ``draws``."""
+    def get(name):
+        v = post[name].values
+        v = v.reshape(-1, *v.shape[2:])
+        return v if draws is None else v[draws]
+
+    z, chol, mean, sds = get("z"), get("latent_chol"), get("latent_mean"), get("latent_sd")
+    effects = get("effects") if "effects" in post else None
+    inv = np.linalg.inv(np.eye(z.shape[-1]) - get("paths")) if "paths" in post else None
+    out = np.empty(z.shape)
+    for k in range(len(data.groups)):
+        rows = np.flatnonzero(data.g == k)
+        zeta = mean[:, k, None] + np.einsum("snk,smk->snm", z[:, rows], chol) * sds[:, k, None]
+        if effects is not None:
+            zeta += np.einsum("smq,nq->snm", effects[:, k], data.x[rows])
+        if inv is not None:
+            zeta = np.einsum("sij,snj->sni", inv[:, k], zeta)
+        out[:, rows] = zeta
+    return out
