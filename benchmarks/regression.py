@@ -32,7 +32,8 @@ def main() -> None:
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
     print(f"{'spec':20s} {'backend':7s} {'wall s':>7s} {'sample s':>8s} {'min ESS':>8s} "
           f"{'ESS/s':>7s} {'max Rhat':>8s} {'div':>4s}  verdict")
-    for name in args.specs or builtin_specs():
+    names = args.specs or [n for n in builtin_specs() if load_spec(n).measurement == "index"]
+    for name in names:
         spec = load_spec(name)
         if args.backend:
             spec = spec.with_sampler(backend=args.backend)

@@ -54,3 +54,15 @@ def test_graded_response_cfa_recovers_loadings_thresholds_and_correlation():
     # std.all of an ordered-logit loading: lambda / sqrt(lambda^2 + pi^2 / 3)
     st = fit.standardized_draws()
     np.testing.assert_allclose(st["f=~q1"], d["f=~q1"] / np.sqrt(d["f=~q1"] ** 2 + np.pi**2 / 3))
+    # item characteristic curves: probabilities sum to 1; at latent 0 the lowest category's
+    # probability is the posterior mean of logistic(first threshold)
+    from coprod_bayes.plot.latent import item_curve_values
+
+    grid, mean, lo, hi = item_curve_values(fit, "q3", grid=np.array([-2.0, 0.0, 2.0]),
+                                           max_draws=10**6)
+    np.testing.assert_allclose(mean.sum(0), 1.0)
+    np.testing.assert_allclose(mean[0, 1], (1 / (1 + np.exp(-d["q3|t1"]))).mean())
+    assert np.all(lo <= mean) and np.all(mean <= hi)
+    assert mean[-1, 2] > mean[-1, 0] and mean[0, 0] > mean[0, 2]  # higher latent, higher codes
+    fig = cb.plot.item_curves(fit)
+    assert sum(ax.get_visible() for ax in fig.axes) == 8

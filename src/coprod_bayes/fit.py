@@ -143,8 +143,10 @@ def fit(spec: str | Path | Spec, survey: Survey, *, progress: bool = False, **sa
     spec = load_spec(spec)
     if sampler_options:
         spec = spec.with_sampler(**sampler_options)
-    if spec.measurement != "index":
-        raise SpecError(f"spec {spec.name!r}: measurement {spec.measurement!r} is not supported yet")
+    if spec.measurement == "latent":
+        from .latent import fit_latent
+
+        return fit_latent(spec, survey, progress)
     if spec.level == "area":
         return _fit_areas(spec, survey, progress)
     data = regression.prepare(spec, survey)

@@ -72,7 +72,7 @@ class SemFit:
     def draws(self) -> dict[str, np.ndarray]:
         """Flat posterior draws of every parameter, keyed by lavaan's names. In a grouped
         model measurement parameters are the reference group's (the first level); under
-        approximate invariance the across-group baseline (see :meth:`invariance`)."""
+        approximate invariance the across-group baseline (see :meth:`noninvariance`)."""
         post = self.idata.posterior
         out = {n: post[n].values.reshape(-1) for n in self.parameter_names()}
         if "thresholds" in post:  # lavaan's "x1|t1"
@@ -96,9 +96,18 @@ class SemFit:
         return out
 
     def implied_sd(self, d: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
-        """Per draw, the model-implied total SD of every latent variable and indicator
-        (with ordinal items, of the latent response: residual variance pi^2/3)."""
-        d = self.draws() if d is None else d
+        """Per draw, the model-implied total SD of every latent variable, covariate and
+        indicator (with ordinal items, of the latent response: residual variance pi^2/3)
+        in the reference group."""
+        Phi, Sigma, li, yi = self._implied(self.draws() if d is None else d)
+        sd_lat = np.sqrt(np.diagonal(Phi, axis1=1, axis2=2))
+        sd_ind = np.sqrt(np.diagonal(Sigma, axis1=1, axis2=2))
+        return {**{v: sd_lat[:, i] for v, i in li.items()},
+                **{v: sd_ind[:, i] for v, i in yi.items()}}
+
+    def _implied(self, d: dict[str, np.ndarray]):
+        """Per draw, the implied covariance of the latent variables (and covariates) and of
+        the indicators, with their index maps."""
         covs = list(getattr(self.data, "covariates", []))
         lat = self.model.latent + covs  # covariates: exogenous, with their sample covariance
         ind = list(self.data.indicators)
@@ -132,10 +141,7 @@ class SemFit:
         inv = np.linalg.inv(np.eye(m) - B)
         Phi = inv @ Psi @ np.swapaxes(inv, 1, 2)
         Sigma = Lam @ Phi @ np.swapaxes(Lam, 1, 2) + Theta
-        sd_lat = np.sqrt(np.diagonal(Phi, axis1=1, axis2=2))
-        sd_ind = np.sqrt(np.diagonal(Sigma, axis1=1, axis2=2))
-        return {**{v: sd_lat[:, i] for v, i in li.items()},
-                **{v: sd_ind[:, i] for v, i in yi.items()}}
+        return Phi, Sigma, li, yi
 
     def standardized_draws(self) -> dict[str, np.ndarray]:
         """Draws of every parameter standardised as lavaan's ``std.all``: latent variables
@@ -196,6 +202,296 @@ class SemFit:
                                    else "mixed")})
         return pd.DataFrame(rows)
 
+    # ------------------------------------------------------------------ groups
+    def _need_latent(self, what: str) -> None:
+        if not self.latent_engine:
+            raise SpecError(f"{what}: the closed-form model has no respondent latent scores; "
+                            "fit with engine='latent'")
+
+    def group_parameters(self, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """Per group and latent variable: the latent mean (intercept for endogenous ones)
+        and SD (residual SD) relative to the reference group (first level: 0 and 1), and,
+        with varying slopes, every structural path per group. Columns ``group``,
+        ``parameter``, ``mean``, ``sd``, ``lower``, ``upper``."""
+        self._need_latent("group_parameters")
+        rows = []
+        lat = self.model.latent
+        names = {"latent_mean": "mean({})", "latent_sd": "sd({})"}
+        for var, fmt in names.items():
+            x = self._flat(var)
+            for k, g in enumerate(self.groups):
+                for j, f in enumerate(lat):
+                    rows.append(_row(x[:, k, j], hdi_prob, group=g, parameter=fmt.format(f)))
+        if "paths" in self.idata.posterior:
+            B = self._flat("paths")
+            Gam = self._flat("effects") if "effects" in self.idata.posterior else None
+            li = {v: i for i, v in enumerate(lat)}
+            for par in self.model.regressions:
+                for k, g in enumerate(self.groups):
+                    x = (B[:, k, li[par.lhs], li[par.rhs]] if par.rhs in li else
+                         Gam[:, k, li[par.lhs], self.data.covariates.index(par.rhs)])
+                    rows.append(_row(x, hdi_prob, group=g, parameter=par.name))
+        return pd.DataFrame(rows)
+
+    def noninvariance(self, hdi_prob: float = 0.95) -> pd.DataFrame:
+        """How non-invariant each item is (approximate invariance only).
+
+        One row per item and group: ``kind`` (``threshold`` shift in logits, or continuous
+        ``intercept`` shift in units of the item's SD; ``loading`` log-ratio), the group's
+        deviation from the across-group baseline (``mean``, ``lower``, ``upper``), its
+        difference from the median of the other groups' deviations (``vs_others``,
+        ``vs_lower``, ``vs_upper``), the item's estimated width (``width``: SD of the group
+        deviations, posterior mean) and ``flagged``: the interval of ``vs_others`` excludes 0.
+        The median of the other groups is the reference because a single deviant group
+        drags the across-group mean, and with it every other group's deviation.
+        """
+        if self.invariance != "approximate" or len(self.groups) < 3:
+            raise SpecError("noninvariance(): fit with group=..., invariance='approximate' and "
+                            "at least three groups")
+        post = self.idata.posterior
+        parts = []
+        if "threshold_shift" in post:
+            parts.append(("threshold", self.data.ordinal, self._flat("threshold_shift"),
+                          self._flat("threshold_width")))
+        if "intercept_shift" in post:
+            sd = self.data.c_sd[None, :, None]
+            parts.append(("intercept", self.data.continuous, self._flat("intercept_shift") / sd,
+                          self._flat("intercept_width")))
+        parts.append(("loading", self.data.indicators, np.log(self._flat("loading_ratio")),
+                      self._flat("loading_width")))
+        rows = []
+        G = len(self.groups)
+        for kind, items, dev, width in parts:
+            for j, v in enumerate(items):
+                for k, g in enumerate(self.groups):
+                    others = np.median(dev[:, j, [h for h in range(G) if h != k]], axis=1)
+                    r = _row(dev[:, j, k], hdi_prob, item=v, group=g, kind=kind)
+                    vs = dev[:, j, k] - others
+                    lo, hi = az.hdi(vs, hdi_prob=hdi_prob)
+                    r.update(vs_others=vs.mean(), vs_lower=lo, vs_upper=hi,
+                             width=width[:, j].mean(), flagged=bool(lo > 0 or hi < 0))
+                    rows.append(r)
+        return pd.DataFrame(rows)
+
+    # ------------------------------------------------------------------ respondents
+    def factor_scores(self) -> pd.DataFrame:
+        """Posterior mean and SD of every respondent's latent scores (rows as the data's),
+        columns ``<latent>`` and ``<latent>_sd``."""
+        self._need_latent("factor_scores")
+        eta = latent_scores(self.idata.posterior, self.data)
+        out = {}
+        for j, f in enumerate(self.model.latent):
+            out[f] = eta[:, :, j].mean(0)
+            out[f"{f}_sd"] = eta[:, :, j].std(0)
+        return pd.DataFrame(out, index=self.data.index)
+
+    def latent_means(self, hdi_prob: float = 0.9, weighted: bool = True) -> pd.DataFrame:
+        """Each group's mean of every latent variable, per draw the (survey-)weighted mean
+        of its respondents' latent scores: post-stratification with each respondent
+        standing for ``weight`` people of the population, so the means follow the margins
+        the weights encode. The model itself is fitted unweighted (a weighted likelihood
+        would give intervals of no stated coverage); the weights enter here only.
+
+        Columns ``group``, ``latent``, ``mean``, ``sd``, ``lower``, ``upper``,
+        ``weighted``. Without a weight column (``sem(..., weights=...)``) or with
+        ``weighted=False`` every respondent counts once.
+        """
+        self._need_latent("latent_means")
+        eta = latent_scores(self.idata.posterior, self.data)
+        w = self.data.weights if weighted and self.data.weights is not None else np.ones(self.n)
+        rows = []
+        for k, g in enumerate(self.groups):
+            rows_k = self.data.g == k
+            wk = w[rows_k] / w[rows_k].sum()
+            for j, f in enumerate(self.model.latent):
+                rows.append(_row(eta[:, rows_k, j] @ wk, hdi_prob, group=g, latent=f,
+                                 weighted=self.data.weights is not None and weighted))
+        return pd.DataFrame(rows)
+
+    def standardized_paths(self, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """Every structural path standardised within each group, as the papers' per-country
+        betas: slope x SD(predictor) / SD(outcome), both SDs implied by that group's
+        parameters (latent SDs and correlations, paths, and the covariates' covariance in the
+        group). Columns ``group``, ``outcome``, ``predictor``, ``mean``, ``sd``, ``lower``,
+        ``upper``, ``p_positive``."""
+        self._need_latent("standardized_paths")
+        dat = self.data
+        lat, covs = self.model.latent, dat.covariates
+        names = lat + covs
+        m, q = len(lat), len(covs)
+        li = {v: i for i, v in enumerate(names)}
+        post = self.idata.posterior
+        chol, sds = self._flat("latent_chol"), self._flat("latent_sd")
+        B = self._flat("paths") if "paths" in post else np.zeros((len(chol), len(self.groups), m, m))
+        Gam = self._flat("effects") if "effects" in post else np.zeros((len(chol), len(self.groups), m, q))
+        R = chol @ np.swapaxes(chol, 1, 2)
+        rows = []
+        for k, g in enumerate(self.groups):
+            S = len(chol)
+            full_B = np.zeros((S, m + q, m + q))
+            full_B[:, :m, :m] = B[:, k]
+            full_B[:, :m, m:] = Gam[:, k]
+            Psi = np.zeros((S, m + q, m + q))
+            Psi[:, :m, :m] = sds[:, k, :, None] * R * sds[:, k, None, :]
+            if q:
+                xg = dat.x[dat.g == k]
+                Psi[:, m:, m:] = np.cov(xg, rowvar=False, ddof=0).reshape(q, q)
+            inv = np.linalg.inv(np.eye(m + q) - full_B)
+            Phi = inv @ Psi @ np.swapaxes(inv, 1, 2)
+            sd = np.sqrt(np.diagonal(Phi, axis1=1, axis2=2))
+            for par in self.model.regressions:
+                y, x = li[par.lhs], li[par.rhs]
+                v = full_B[:, y, x] * sd[:, x] / sd[:, y]
+                r = _row(v, hdi_prob, group=g, outcome=par.lhs, predictor=par.rhs)
+                r["p_positive"] = float((v > 0).mean())
+                rows.append(r)
+        return pd.DataFrame(rows)
+
+    # ------------------------------------------------------------------ model fit
+    def ppp(self, draws: int = 200, seed: int = 0) -> dict[str, pd.DataFrame]:
+        """Posterior predictive p-values: where does the model miss?
+
+        Ordinal items (latent-score model). For each of ``draws`` posterior draws, new
+        respondents are drawn from the population the model describes (same groups,
+        covariates and pattern of answered items): one set gives the expected counts E,
+        an independent set the replicated responses. The discrepancy is Pearson's
+        X^2 = sum (count - E)^2 / E, of each item's response frequencies per group
+        (``items``) and of each item pair's two-way table over all respondents who
+        answered both (``pairs``); PPP = P(X^2(replicated) >= X^2(observed)). Values near 0
+        mark misfit; near 0.5 is fine. Each pair also gets the focused check of its
+        association: the correlation of the two items' codes (``r``, among respondents who
+        answered both) against the replicated ones, ``ppp_r`` = P(r(replicated) >= r):
+        near 0 the items go together more than the factors explain (a residual dependence,
+        e.g. shared wording), near 1 less.
+
+        Continuous indicators, closed-form model: the chi^2 (likelihood-ratio) discrepancy
+        of the sample mean and covariance, observed against data sets of the same size
+        replicated from each draw (``overall``).
+
+        Returns a dict of DataFrames: ``overall`` always, ``items`` and ``pairs`` for
+        ordinal items.
+        """
+        rng = np.random.default_rng(seed)
+        post = self.idata.posterior
+        total = post.sizes["chain"] * post.sizes["draw"]
+        pick = np.sort(rng.choice(total, size=min(draws, total), replace=False))
+        if not self.latent_engine:
+            return {"overall": self._chi2_ppp(pick, rng)}
+        if not self.ordinal:
+            raise SpecError("ppp(): for continuous indicators fit the closed-form model "
+                            "(complete rows, no groups)")
+        return self._ordinal_ppp(pick, rng)
+
+    def _chi2_ppp(self, pick: np.ndarray, rng) -> pd.DataFrame:
+        d = {k: v[pick] for k, v in self.draws().items()}
+        _, Sigma, _, yi = self._implied(d)
+        nu = np.column_stack([d[f"{v}~1"] for v in yi])
+        n, p = self.n, len(yi)
+        S_obs, m_obs = self.data.cov, self.data.mean
+
+        def lr(S, m, Sig, mu):
+            inv = np.linalg.inv(Sig)
+            dev = m - mu
+            return n * (np.linalg.slogdet(Sig)[1] + np.trace(S @ inv) - np.linalg.slogdet(S)[1]
+                        - p + dev @ inv @ dev)
+
+        t_obs, t_rep = np.empty(len(pick)), np.empty(len(pick))
+        for s in range(len(pick)):
+            y = rng.multivariate_normal(nu[s], Sigma[s], size=n)
+            t_obs[s] = lr(S_obs, m_obs, Sigma[s], nu[s])
+            t_rep[s] = lr(np.cov(y, rowvar=False, ddof=0), y.mean(0), Sigma[s], nu[s])
+        return pd.DataFrame([{"statistic": "chi2 (mean and covariance)", "observed": t_obs.mean(),
+                              "replicated": t_rep.mean(), "ppp": (t_rep >= t_obs).mean()}])
+
+    def _ordinal_ppp(self, pick: np.ndarray, rng) -> dict[str, pd.DataFrame]:
+        from .engines.sem_latent import ordinal_probabilities
+
+        dat, post = self.data, self.idata.posterior
+        n, m = dat.n, len(self.model.latent)
+        oi = np.array([dat.indicators.index(v) for v in dat.ordinal])
+        K = np.array([len(dat.levels[v]) for v in dat.ordinal])
+        J, Kmax, G = len(K), K.max(), len(self.groups)
+        obs = np.zeros((n, J), bool)
+        obs[dat.o_resp, dat.o_item] = True
+        Y = np.zeros((n, J, Kmax))
+        Y[dat.o_resp, dat.o_item, dat.o_y] = 1.0
+        onehot = lambda x: x.reshape(n, J * Kmax)  # noqa: E731
+        O_items = np.stack([Y[dat.g == k].sum(0) for k in range(G)])  # (G, J, Kmax)
+        O_pairs = onehot(Y).T @ onehot(Y)
+        loads, thr = self._flat("loadings")[pick], self._flat("thresholds")[pick]
+
+        def x2(O, E):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(E > 0, (O - E) ** 2 / E, 0.0)
+
+        def corr(codes):  # pairwise-complete Pearson correlations of the codes
+            M = obs.astype(float)
+            Yc = np.where(obs, codes, 0.0)
+            nn = M.T @ M
+            sx = Yc.T @ M
+            sxx = (Yc**2).T @ M
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cov = (Yc.T @ Yc) / nn - (sx / nn) * (sx.T / nn)
+                vx = sxx / nn - (sx / nn) ** 2
+                return cov / np.sqrt(vx * vx.T)
+
+        codes_obs = np.zeros((n, J))
+        codes_obs[dat.o_resp, dat.o_item] = dat.o_y
+        r_obs = corr(codes_obs)
+        S = len(pick)
+        r_rep = np.zeros((S, J, J))
+        ti_obs, ti_rep = np.zeros((S, G, J)), np.zeros((S, G, J))
+        tp_obs, tp_rep = np.zeros((S, J, J)), np.zeros((S, J, J))
+        E_mean = np.zeros((G, J, Kmax))
+        for s in range(S):
+            # expected counts from three sets of new respondents, replications from a fourth
+            z = rng.standard_normal((4, 1, n, m))
+            P = sum(ordinal_probabilities(latent_scores(post, dat, pick[s:s + 1], z[k])[0], dat,
+                                          loads[s], thr[s], self.link) for k in range(3)) / 3
+            P *= obs[..., None]
+            eta_r = latent_scores(post, dat, pick[s:s + 1], z[3])[0]
+            P_r = ordinal_probabilities(eta_r, dat, loads[s], thr[s], self.link)
+            u = rng.random((n, J, 1))
+            cat = (np.cumsum(P_r, -1) < u).sum(-1).clip(max=K - 1)
+            R = np.zeros((n, J, Kmax))
+            np.put_along_axis(R, cat[..., None], 1.0, axis=-1)
+            R *= obs[..., None]
+            r_rep[s] = corr(cat.astype(float))
+            E_items = np.stack([P[dat.g == k].sum(0) for k in range(G)])
+            E_mean += E_items / S
+            R_items = np.stack([R[dat.g == k].sum(0) for k in range(G)])
+            ti_obs[s] = x2(O_items, E_items).sum(-1)
+            ti_rep[s] = x2(R_items, E_items).sum(-1)
+            E_p = onehot(P).T @ onehot(P)
+            R_p = onehot(R).T @ onehot(R)
+            blocks = lambda a: a.reshape(J, Kmax, J, Kmax).sum((1, 3))  # noqa: E731
+            tp_obs[s] = blocks(x2(O_pairs, E_p))
+            tp_rep[s] = blocks(x2(R_p, E_p))
+        items = []
+        for k, g in enumerate(self.groups):
+            for j, v in enumerate(dat.ordinal):
+                tot = O_items[k, j, :K[j]].sum()
+                items.append({"item": v, "group": g, "n": int(tot),
+                              "observed": np.round(O_items[k, j, :K[j]] / tot, 3).tolist(),
+                              "expected": np.round(E_mean[k, j, :K[j]] / tot, 3).tolist(),
+                              "x2": ti_obs[:, k, j].mean(),
+                              "ppp": (ti_rep[:, k, j] >= ti_obs[:, k, j]).mean()})
+        pairs = [{"item": dat.ordinal[a], "item2": dat.ordinal[b],
+                  "x2": tp_obs[:, a, b].mean(), "x2_replicated": tp_rep[:, a, b].mean(),
+                  "ppp": (tp_rep[:, a, b] >= tp_obs[:, a, b]).mean(),
+                  "r": r_obs[a, b], "r_replicated": r_rep[:, a, b].mean(),
+                  "ppp_r": (r_rep[:, a, b] >= r_obs[a, b]).mean()}
+                 for a in range(J) for b in range(a + 1, J)]
+        iu = np.triu_indices(J, 1)
+        overall = pd.DataFrame([
+            {"statistic": "item frequencies by group", "observed": ti_obs.sum((1, 2)).mean(),
+             "replicated": ti_rep.sum((1, 2)).mean(),
+             "ppp": (ti_rep.sum((1, 2)) >= ti_obs.sum((1, 2))).mean()},
+            {"statistic": "pairwise tables", "observed": tp_obs[:, iu[0], iu[1]].sum(1).mean(),
+             "replicated": tp_rep[:, iu[0], iu[1]].sum(1).mean(),
+             "ppp": (tp_rep[:, iu[0], iu[1]].sum(1) >= tp_obs[:, iu[0], iu[1]].sum(1)).mean()}])
+        return {"overall": overall, "items": pd.DataFrame(items), "pairs": pd.DataFrame(pairs)}
+
     def standardized_solution(self, hdi_prob: float = 0.9) -> pd.DataFrame:
         """As lavaan's ``standardizedSolution()``: every loading, path, (co)variance and
         defined parameter on the ``std.all`` scale, with posterior SD and HDI."""
@@ -226,6 +522,12 @@ class SemFit:
         out = pd.DataFrame(rows)
         out.attrs["verdict"] = self.verdict.headline
         return out
+
+
+def _row(x: np.ndarray, hdi_prob: float, **keys) -> dict:
+    lo, hi = az.hdi(x, hdi_prob=hdi_prob)
+    return {**keys, "mean": float(x.mean()), "sd": float(x.std()), "lower": float(lo),
+            "upper": float(hi)}
 
 
 def _survey_frame(survey, model: ModelSyntax, ordered):
@@ -267,8 +569,9 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
     vary_slopes : bool, default True
         With ``group``: structural slopes vary by group (partial pooling).
     weights : str, optional
-        A survey-weight column, used by :meth:`SemFit.latent_means` (post-stratified latent
-        means); the likelihood is unweighted.
+        A survey-weight column (a Survey's own by default), used by
+        :meth:`SemFit.latent_means` (post-stratified latent means); the likelihood is
+        unweighted.
     engine : {"auto", "closed_form", "latent"}
         ``auto``: latent variables integrated out analytically when every indicator is
         continuous and complete and there are no groups or covariates; otherwise
@@ -292,6 +595,8 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
 
     syntax = parse_model(model) if isinstance(model, str) else model
     if isinstance(data, Survey):
+        if weights is None and data.codebook.weight in data.frame.columns:
+            weights = data.codebook.weight
         data, ordered = _survey_frame(data, syntax, ordered)
     if engine not in ("auto", "closed_form", "latent"):
         raise SpecError(f"engine={engine!r}: choose 'auto', 'closed_form' or 'latent'")

@@ -3,6 +3,7 @@ Figure."""
 
 from .checks import model_comparison, posterior_predictive, prior_predictive
 from .figures import area_slopes, country_means, rankings, slopes, slopes_grid
+from .latent import item_curves
 
 __all__ = ["area_slopes", "country_means", "rankings", "slopes", "slopes_grid",
-           "prior_predictive", "posterior_predictive", "model_comparison"]
+           "prior_predictive", "posterior_predictive", "model_comparison", "item_curves"]

@@ -11,7 +11,9 @@ built in Python; the same spec built both ways compares equal.
     [model]
     outcome = "collective"
     predictors = ["age", "female", "efficacy"]
-    measurement = "index"           # "index" (sum-score outcome); "latent" comes later
+    measurement = "index"           # "index" (sum-score indexes) or "latent" (item-level
+                                    # measurement models, coprod_bayes.latent)
+    invariance = "scalar"           # latent only: "scalar", "configural" or "approximate"
     group = "country"               # or "" for none
     pooling = "partial"             # "partial", "none" or "complete"
     varying = "all"                 # coefficients that vary by group: "all", "intercept"
@@ -51,7 +53,8 @@ __all__ = ["Priors", "Sampler", "Spec", "load_spec", "builtin_specs"]
 _POOLING = ("partial", "none", "complete")
 _VARYING = ("all", "intercept")
 _STANDARDIZE = ("group", "all")
-_MEASUREMENT = ("index",)
+_MEASUREMENT = ("index", "latent")
+_INVARIANCE = ("scalar", "configural", "approximate")
 _BACKENDS = ("nutpie", "pymc")
 
 
@@ -128,7 +131,11 @@ class Spec:
         A construct or composite index of the codebook (its 0-100 index is the outcome).
     predictors : tuple of str
         Demographics (as coded), constructs (as indexes) or other numeric columns.
-    measurement : {"index"}
+    measurement : {"index", "latent"}
+        ``"latent"``: outcome and construct predictors as latent variables measured by their
+        ordinal items (:mod:`coprod_bayes.latent`), demographics as covariates.
+    invariance : {"scalar", "configural", "approximate"}
+        Measurement invariance across groups of a latent spec.
     group : str or None
         Grouping column (``"country"``); None for a single-level regression.
     pooling : {"partial", "none", "complete"}
@@ -170,6 +177,7 @@ class Spec:
     standardize: str = "group"
     weights: bool = False
     level: str = "respondent"
+    invariance: str = "scalar"
     priors: Priors = field(default_factory=Priors)
     sampler: Sampler = field(default_factory=Sampler)
 
@@ -189,7 +197,7 @@ class Spec:
         if self.outcome in self.predictors:
             raise SpecError(f"spec {self.name!r}: the outcome {self.outcome!r} is also a predictor")
         for key, allowed in (("measurement", _MEASUREMENT), ("pooling", _POOLING),
-                             ("level", ("respondent", "area")),
+                             ("level", ("respondent", "area")), ("invariance", _INVARIANCE),
                              ("varying", _VARYING), ("standardize", _STANDARDIZE)):
             if getattr(self, key) not in allowed:
                 raise SpecError(f"spec {self.name!r}: {key} = {getattr(self, key)!r}; "
@@ -209,7 +217,7 @@ class Spec:
         d = asdict(self)
         model = {k: d.pop(k) for k in ("outcome", "predictors", "measurement", "group",
                                       "pooling", "varying", "standardize", "weights",
-                                      "level")}
+                                      "level", "invariance")}
         model["predictors"] = list(model["predictors"])
         model["group"] = model["group"] or ""
         return {"name": d["name"], "description": d["description"], "model": model,
@@ -232,7 +240,7 @@ class Spec:
             raise SpecError(f"{where}: a spec needs 'name' and a [model] section")
         model = dict(data["model"])
         allowed = {"outcome", "predictors", "measurement", "group", "pooling", "varying",
-                   "standardize", "weights", "level"}
+                   "standardize", "weights", "level", "invariance"}
         extra = sorted(set(model) - allowed)
         if extra:
             raise SpecError(f"{where}: unknown key(s) {extra} in [model]; known: {sorted(allowed)}")

@@ -286,9 +286,26 @@ def _nonresponse(
     return missing, age_missing
 
 
+def _planted(design: dict, cb: Codebook, levels: list[str], noninvariance) -> dict:
+    """The threshold shifts (item -> country -> logits) to plant; checked against the
+    codebook."""
+    if noninvariance is False or noninvariance is None:
+        return {}
+    plant = design.get("noninvariance", {}) if noninvariance is True else noninvariance
+    out = {}
+    for col, by in plant.items():
+        if col not in cb.item_columns:
+            raise SurveyDataError(f"noninvariance: {col!r} is not an item of {cb.name}")
+        unknown = sorted(set(by) - set(levels))
+        if unknown:
+            raise SurveyDataError(f"noninvariance[{col!r}]: unknown countries {unknown}")
+        out[col] = {c: float(v) for c, v in by.items()}
+    return out
+
+
 def simulate(
     codebook: str = "eu5_2008", n_per_country: int | dict[str, int] | None = None,
-    seed: int = 0, nonresponse: bool = True,
+    seed: int = 0, nonresponse: bool = True, noninvariance: bool | dict = False,
 ) -> Survey:
     """Simulate a survey wave from the calibrated generating model.
 
@@ -302,6 +319,13 @@ def simulate(
     seed : int, default 0
     nonresponse : bool, default True
         Add item non-response ("don't know", "refused" codes) and the incomplete cases.
+    noninvariance : bool or dict, default False
+        Plant measurement non-invariance: shift all thresholds of an item in a country by
+        so many logits (positive: the item is answered lower there at the same latent
+        value). ``True`` plants the design file's ``noninvariance`` block, a dict
+        ``{item: {country: shift}}`` its own. The default keeps every item invariant (the
+        calibration to the published figures assumes it). ``truth["noninvariance"]`` lists
+        what was planted.
 
     Returns
     -------
@@ -323,6 +347,7 @@ def simulate(
     n_by = _n_by_country(design, levels, n_per_country)
     rng = np.random.default_rng(seed)
     areas = list(cb.areas)
+    planted = _planted(design, cb, levels, noninvariance)
     frames, latents = [], []
     next_id = 1
     for country in levels:
@@ -333,7 +358,9 @@ def simulate(
         demo = demographics(design, country, noise)
         state = latent_state(design, params, country, areas, noise, demo)
         ystar = item_latent_responses(design, params, cb, state, noise, country)
-        codes = responses(ystar, [params["thresholds"][it.column] for it in cb.items])
+        codes = responses(ystar, [np.asarray(params["thresholds"][it.column])
+                                  + planted.get(it.column, {}).get(country, 0.0)
+                                  for it in cb.items])
         demo_out = {k: v.copy() for k, v in demo.items()}
         if nonresponse:
             cd = design["countries"][country]
@@ -363,6 +390,7 @@ def simulate(
     truth = _truth(design, params, cb, levels)
     truth["latent"] = pd.concat(latents, ignore_index=True)
     truth["seed"] = seed
+    truth["noninvariance"] = planted
     return Survey.from_frame(frame, cb, source=f"simulated ({cb.name}, seed={seed})", truth=truth)
 
 

@@ -1,0 +1,93 @@
+"""Speed and convergence of the built-in latent specs on the default simulated survey.
+
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/latent.py \
+        [--specs latent_individual] [--samplers nutpie pymc nutpie-jax] [--n-per-country N]
+
+Prints, per spec and sampler: respondents, item responses, compile and sampling time, min
+bulk ESS over the structural parameters (paths, their group SDs, latent means and SDs,
+loadings, thresholds), bulk ESS per second of wall time, max R-hat, divergences. Goal
+(issue 5): the full five-country model converged in 10 minutes or less on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+import warnings
+
+import numpy as np
+
+import coprod_bayes as cb
+from coprod_bayes.engines.sem_latent import build_latent_model, prepare_latent
+from coprod_bayes.fit import assess
+from coprod_bayes.latent import latent_frame, latent_syntax
+from coprod_bayes.spec import load_spec
+from coprod_bayes.spec.syntax import parse_model
+
+
+def run(model, spec, sampler: str):
+    s = spec.sampler
+    t0 = time.time()
+    if sampler.startswith("nutpie"):
+        import nutpie
+
+        backend = "jax" if sampler == "nutpie-jax" else "numba"
+        kw = {"gradient_backend": "jax"} if backend == "jax" else {}
+        compiled = nutpie.compile_pymc_model(model, backend=backend, **kw)
+        t1 = time.time()
+        idata = nutpie.sample(compiled, draws=s.draws, tune=s.tune, chains=s.chains,
+                              cores=min(s.chains, os.cpu_count() or 1), seed=s.seed,
+                              target_accept=s.target_accept, progress_bar=False,
+                              low_rank_modified_mass_matrix=s.mass_matrix == "low_rank")
+    else:
+        import pymc as pm
+
+        t1 = time.time()  # PyMC compiles inside sample()
+        idata = pm.sample(draws=s.draws, tune=s.tune, chains=s.chains,
+                          cores=min(s.chains, os.cpu_count() or 1), random_seed=s.seed,
+                          target_accept=s.target_accept, progressbar=False, model=model,
+                          compute_convergence_checks=False)
+    return idata, t1 - t0, time.time() - t1
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--specs", nargs="*", default=["latent_individual", "latent_collective"])
+    ap.add_argument("--samplers", nargs="*", default=["nutpie"])
+    ap.add_argument("--n-per-country", type=int, default=None)
+    args = ap.parse_args()
+    survey = cb.simulate(n_per_country=args.n_per_country, seed=0)
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
+    print(f"{'spec':18s} {'sampler':10s} {'n':>5s} {'responses':>9s} {'compile s':>9s} "
+          f"{'sample s':>8s} {'min ESS':>7s} {'ESS/s':>6s} {'max Rhat':>8s} {'div':>4s}  verdict")
+    for name in args.specs:
+        spec = load_spec(name)
+        syntax = parse_model(latent_syntax(spec, survey.codebook))
+        frame, _ = latent_frame(spec, survey)
+        ordered = [c for c in survey.codebook.item_columns if c in syntax.observed]
+        data = prepare_latent(syntax, frame, ordered, spec.group, survey.codebook.weight)
+        for sampler in args.samplers:
+            model = build_latent_model(syntax, data, spec.invariance,
+                                       vary_slopes=spec.pooling == "partial")
+            try:
+                idata, compile_s, sample_s = run(model, spec, sampler)
+            except Exception as e:  # a sampler that does not install or run here
+                print(f"{name:18s} {sampler:10s} failed: {type(e).__name__}: {e}")
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                free = [v.name for v in model.free_RVs if v.name != "z"]
+                v = assess(idata, free)
+            wall = compile_s + sample_s
+            print(f"{name:18s} {sampler:10s} {data.n:5d} {len(data.o_y):9d} {compile_s:9.1f} "
+                  f"{sample_s:8.1f} {v.min_ess_bulk:7.0f} {v.min_ess_bulk / wall:6.2f} "
+                  f"{v.max_rhat:8.3f} {v.divergences:4d}  "
+                  f"{'converged' if v.converged else 'NOT CONVERGED'}", flush=True)
+            np.seterr(all="ignore")
+
+
+if __name__ == "__main__":
+    main()

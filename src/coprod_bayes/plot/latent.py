@@ -1,0 +1,76 @@
+"""Figures of latent variable models: item characteristic curves."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ..errors import SpecError  # noqa: E402
+
+__all__ = ["item_curves", "item_curve_values"]
+
+
+def item_curve_values(fit, item: str, group=None, grid=np.linspace(-3, 3, 61),
+                      hdi_prob: float = 0.9, max_draws: int = 400):
+    """P(category k | latent value) of one ordinal item that loads on one factor, over
+    ``grid``: posterior mean and central interval per category. Returns (grid, mean,
+    lower, upper), each probability array (categories, grid)."""
+    from scipy.special import expit, ndtr
+
+    if item not in fit.ordinal:
+        raise SpecError(f"item_curves: {item!r} is not an ordinal indicator of the fit "
+                        f"(ordinal: {fit.ordinal})")
+    dat = fit.data
+    factors = [f for f in fit.model.latent if item in fit.model.indicators(f)]
+    if len(factors) != 1:
+        raise SpecError(f"item_curves: {item!r} loads on {factors}; curves need one factor")
+    groups = [str(x) for x in fit.groups]
+    k = 0 if group is None else groups.index(str(group))
+    j = dat.indicators.index(item)
+    f = fit.model.latent.index(factors[0])
+    lam = fit._flat("loadings")[:, k, j, f]
+    names = list(fit.idata.posterior["thresholds"].coords["threshold"].values)
+    cols = [i for i, n in enumerate(names) if n.startswith(f"{item}|t")]
+    cut = fit._flat("thresholds")[:, k][:, cols]
+    step = max(1, len(lam) // max_draws)
+    lam, cut = lam[::step], cut[::step]
+    cdf = expit if fit.link == "logit" else ndtr
+    F = cdf(cut[:, :, None] - lam[:, None, None] * grid[None, None, :])  # (S, K-1, grid)
+    ones = np.ones((len(lam), 1, len(grid)))
+    P = np.diff(np.concatenate([0 * ones, F, ones], axis=1), axis=1)  # (S, K, grid)
+    a = (1 - hdi_prob) / 2
+    return grid, P.mean(0), np.quantile(P, a, axis=0), np.quantile(P, 1 - a, axis=0)
+
+
+def item_curves(fit, items=None, group=None, ncols: int = 4, hdi_prob: float = 0.9):
+    """Item characteristic curves: for each ordinal item (default all that load on one
+    factor) the probability of each response category against the latent value (in the
+    group's units; the reference group's by default), posterior mean with a
+    ``hdi_prob`` band. Labels are the item's observed values."""
+    items = items or [v for v in fit.ordinal
+                      if sum(v in fit.model.indicators(f) for f in fit.model.latent) == 1]
+    nrows = int(np.ceil(len(items) / ncols))
+    fig, axes = plt.subplots(nrows, min(ncols, len(items)), squeeze=False,
+                             figsize=(3.0 * min(ncols, len(items)), 2.4 * nrows), sharey=True)
+    colours = plt.get_cmap("viridis")
+    for ax, item in zip(axes.flat, items, strict=False):
+        grid, mean, lo, hi = item_curve_values(fit, item, group, hdi_prob=hdi_prob)
+        K = mean.shape[0]
+        for c in range(K):
+            col = colours(c / max(K - 1, 1))
+            ax.plot(grid, mean[c], color=col, lw=1.5, label=str(fit.data.levels[item][c]))
+            ax.fill_between(grid, lo[c], hi[c], color=col, alpha=0.2, lw=0)
+        factor = next(f for f in fit.model.latent if item in fit.model.indicators(f))
+        ax.set_title(item, fontsize=9)
+        ax.set_xlabel(factor, fontsize=8)
+        ax.legend(fontsize=6, frameon=False, loc="center left")
+    for ax in list(axes.flat)[len(items):]:
+        ax.set_visible(False)
+    axes[0, 0].set_ylabel("P(response)")
+    fig.suptitle("Item characteristic curves" + (f", group {group}" if group is not None else ""),
+                 fontsize=10, x=0.01, ha="left")
+    fig.tight_layout()
+    return fig
