@@ -212,6 +212,25 @@ def replicate(
 
 
 @app.command("fit")
+def _latent_report(result, classical, out: Path) -> None:
+    """A latent spec's verdict and its standardised slopes beside OLS on the indexes."""
+    out.mkdir(parents=True, exist_ok=True)
+    name = result.spec.name
+    result.save(out / f"{name}.nc")
+    cmp = result.compare(classical)
+    cmp.to_csv(out / f"{name}_compare.csv", index=False)
+    style = "green" if result.verdict.converged else "bold red"
+    console.print(f"[{style}]{result.verdict.headline}[/]")
+    if result.n_excluded:
+        console.print(f"{result.n_excluded} respondents without every demographic are not in "
+                      "the model (listed in fit.excluded)")
+    wide = cmp.pivot(index="predictor", columns="group", values="latent_mean").round(3)
+    _print_frame(wide, f"{name}: latent standardised slopes (posterior means)")
+    wide = cmp.pivot(index="predictor", columns="group", values="attenuation").round(3)
+    _print_frame(wide, f"{name}: latent minus OLS on the indexes, toward the slope's sign")
+    console.print(f"wrote {out}/{name}.nc, {name}_compare.csv")
+
+
 def fit_command(
     spec: Annotated[str, typer.Argument(help="Built-in spec name or path to a TOML spec.")],
     data: DataOpt = None,
@@ -239,6 +258,9 @@ def fit_command(
         with console.status(f"fitting {spec} ..."), warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             result = _fit(spec, survey, **options)
+        if result.spec.measurement == "latent":
+            _latent_report(result, _tables(survey), out)
+            return
         by_area = result.spec.level == "area"
         classical = (ols_by_area(survey, result.spec.outcome, list(result.spec.predictors))
                      if by_area else _tables(survey))
