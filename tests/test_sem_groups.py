@@ -74,7 +74,7 @@ def test_grouped_mixed_model_recovers_measurement_means_and_sds(grouped_fit):
         est[f"mean {g}"] = tuple(gp.loc[(g, "mean(f)"), ["mean", "sd"]])
         est[f"sd {g}"] = tuple(gp.loc[(g, "sd(f)"), ["mean", "sd"]])
     z = np.array([(est[k][0] - v) / est[k][1] for k, v in truth.items()])
-    assert np.all(np.abs(z) < 3.5), dict(zip(truth, np.round(z, 2)))
+    assert np.all(np.abs(z) < 3.5), dict(zip(truth, np.round(z, 2), strict=True))
     assert np.mean(np.abs(z)) < 1.2, np.mean(np.abs(z))
     inferred = fit.codebook().set_index("column")
     assert inferred.loc["o3", "categories"] == 3 and inferred.loc["o4", "categories"] == 5
@@ -158,10 +158,11 @@ def test_six_point_likert_codebook_with_reverse_keyed_items_fits_a_five_factor_m
     for k in range(5):
         for j in range(3):
             code = 1 + np.searchsorted(cut, lam[k, j] * eta[:, k] + rng.logistic(size=n))
-            frame[f"F{k + 1}_{j + 1}"] = 7 - code if LIKERT["items"][f"F{k + 1}_{j + 1}"]["reverse"] else code
+            reverse = LIKERT["items"][f"F{k + 1}_{j + 1}"]["reverse"]
+            frame[f"F{k + 1}_{j + 1}"] = 7 - code if reverse else code
     survey = Survey.from_frame(pd.DataFrame(frame), load_codebook(LIKERT))
     model = "\n".join(f"F{k} =~ F{k}_1 + F{k}_2 + F{k}_3" for k in range(1, 6))
-    fit = cb.cfa(model, survey, draws=1500, tune=1000, seed=8)
+    fit = cb.cfa(model, survey, draws=2000, tune=1500, seed=8)
     assert fit.verdict.converged, fit.verdict.headline
     assert fit.ordinal == [f"F{k}_{j}" for k in range(1, 6) for j in range(1, 4)]
     d = fit.draws()
@@ -244,7 +245,7 @@ def test_latent_standardised_slopes_undo_the_attenuation_of_sum_scores():
     df = pd.concat(frames, ignore_index=True)
     items = [f"x{j}" for j in range(1, 4)] + [f"y{j}" for j in range(1, 5)]
     fit = cb.sem("X =~ x1 + x2 + x3\nY =~ y1 + y2 + y3 + y4\nY ~ X", df, ordered=items,
-                 group="grp", vary_slopes=False, draws=800, tune=1000, seed=12)
+                 group="grp", vary_slopes=False, draws=1500, tune=1000, seed=12)
     assert fit.verdict.converged, fit.verdict.headline
     st = fit.standardized_paths().set_index("group")
     for g in ("G1", "G2"):

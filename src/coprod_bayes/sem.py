@@ -14,8 +14,8 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from .engines.sem_normal import build_sem_model, prepare_sem
 from .engines.sem_latent import LatentData, build_latent_model, latent_scores, prepare_latent
+from .engines.sem_normal import build_sem_model, prepare_sem
 from .errors import ConvergenceWarning, SpecError
 from .fit import Verdict, assess, sample
 from .spec.spec import Sampler
@@ -239,11 +239,13 @@ class SemFit:
         One row per item and group: ``kind`` (``threshold`` shift in logits, or continuous
         ``intercept`` shift in units of the item's SD; ``loading`` log-ratio), the group's
         deviation from the across-group baseline (``mean``, ``lower``, ``upper``), its
-        difference from the median of the other groups' deviations (``vs_others``,
+        difference from the median of all groups' deviations, per draw (``vs_others``,
         ``vs_lower``, ``vs_upper``), the item's estimated width (``width``: SD of the group
         deviations, posterior mean) and ``flagged``: the interval of ``vs_others`` excludes 0.
-        The median of the other groups is the reference because a single deviant group
-        drags the across-group mean, and with it every other group's deviation.
+        The median is the reference because a single deviant group drags the across-group
+        mean, and with it every other group's deviation; the median stays with the
+        majority. (The median of the *other* groups fails with three groups: it is then the
+        mean of the two others, one of them the deviant.)
         """
         if self.invariance != "approximate" or len(self.groups) < 3:
             raise SpecError("noninvariance(): fit with group=..., invariance='approximate' and "
@@ -260,11 +262,10 @@ class SemFit:
         parts.append(("loading", self.data.indicators, np.log(self._flat("loading_ratio")),
                       self._flat("loading_width")))
         rows = []
-        G = len(self.groups)
         for kind, items, dev, width in parts:
             for j, v in enumerate(items):
                 for k, g in enumerate(self.groups):
-                    others = np.median(dev[:, j, [h for h in range(G) if h != k]], axis=1)
+                    others = np.median(dev[:, j, :], axis=1)
                     r = _row(dev[:, j, k], hdi_prob, item=v, group=g, kind=kind)
                     vs = dev[:, j, k] - others
                     lo, hi = az.hdi(vs, hdi_prob=hdi_prob)
@@ -360,7 +361,7 @@ class SemFit:
                             "know which OLS table they answer")
         return attenuation(self, _classical_table(classical, self.spec), index_fit, hdi_prob)
 
-    def save(self, path) -> Path:
+    def save(self, path):
         """Write the posterior (without the respondents' latent scores unless they are
         small) to netCDF, with the model syntax and verdict as attributes."""
         import json
@@ -435,7 +436,6 @@ class SemFit:
 
         dat, post = self.data, self.idata.posterior
         n, m = dat.n, len(self.model.latent)
-        oi = np.array([dat.indicators.index(v) for v in dat.ordinal])
         K = np.array([len(dat.levels[v]) for v in dat.ordinal])
         J, Kmax, G = len(K), K.max(), len(self.groups)
         obs = np.zeros((n, J), bool)
@@ -447,9 +447,9 @@ class SemFit:
         O_pairs = onehot(Y).T @ onehot(Y)
         loads, thr = self._flat("loadings")[pick], self._flat("thresholds")[pick]
 
-        def x2(O, E):
+        def x2(obs_, E):
             with np.errstate(divide="ignore", invalid="ignore"):
-                return np.where(E > 0, (O - E) ** 2 / E, 0.0)
+                return np.where(E > 0, (obs_ - E) ** 2 / E, 0.0)
 
         def corr(codes):  # pairwise-complete Pearson correlations of the codes
             M = obs.astype(float)

@@ -13,13 +13,14 @@ from ..errors import SpecError  # noqa: E402
 __all__ = ["item_curves", "item_curve_values"]
 
 
-def item_curve_values(fit, item: str, group=None, grid=np.linspace(-3, 3, 61),
+def item_curve_values(fit, item: str, group=None, grid=None,
                       hdi_prob: float = 0.9, max_draws: int = 400):
     """P(category k | latent value) of one ordinal item that loads on one factor, over
     ``grid``: posterior mean and central interval per category. Returns (grid, mean,
     lower, upper), each probability array (categories, grid)."""
     from scipy.special import expit, ndtr
 
+    grid = np.linspace(-3, 3, 61) if grid is None else np.asarray(grid, float)
     if item not in fit.ordinal:
         raise SpecError(f"item_curves: {item!r} is not an ordinal indicator of the fit "
                         f"(ordinal: {fit.ordinal})")
