@@ -211,7 +211,6 @@ def replicate(
         err.print("[bold red]Some fits did not converge: see the report before reading them.[/]")
 
 
-@app.command("fit")
 def _latent_report(result, classical, out: Path) -> None:
     """A latent spec's verdict and its standardised slopes beside OLS on the indexes."""
     out.mkdir(parents=True, exist_ok=True)
@@ -231,6 +230,7 @@ def _latent_report(result, classical, out: Path) -> None:
     console.print(f"wrote {out}/{name}.nc, {name}_compare.csv")
 
 
+@app.command("fit")
 def fit_command(
     spec: Annotated[str, typer.Argument(help="Built-in spec name or path to a TOML spec.")],
     data: DataOpt = None,
