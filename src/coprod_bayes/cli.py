@@ -211,8 +211,9 @@ def replicate(
         err.print("[bold red]Some fits did not converge: see the report before reading them.[/]")
 
 
-def _latent_report(result, classical, out: Path) -> None:
-    """A latent spec's verdict and its standardised slopes beside OLS on the indexes."""
+def _save_and_compare(result, classical, out: Path):
+    """Write the fit and its comparison with OLS to ``out``, print the verdict; the
+    comparison."""
     out.mkdir(parents=True, exist_ok=True)
     name = result.spec.name
     result.save(out / f"{name}.nc")
@@ -220,6 +221,13 @@ def _latent_report(result, classical, out: Path) -> None:
     cmp.to_csv(out / f"{name}_compare.csv", index=False)
     style = "green" if result.verdict.converged else "bold red"
     console.print(f"[{style}]{result.verdict.headline}[/]")
+    return cmp
+
+
+def _latent_report(result, classical, out: Path) -> None:
+    """A latent spec's verdict and its standardised slopes beside OLS on the indexes."""
+    name = result.spec.name
+    cmp = _save_and_compare(result, classical, out)
     if result.n_excluded:
         console.print(f"{result.n_excluded} respondents without every demographic are not in "
                       "the model (listed in fit.excluded)")
@@ -266,13 +274,8 @@ def fit_command(
                      if by_area else _tables(survey))
     except CoprodError as e:
         _fail(e)
-    out.mkdir(parents=True, exist_ok=True)
     name = result.spec.name
-    result.save(out / f"{name}.nc")
-    cmp = result.compare(classical)
-    cmp.to_csv(out / f"{name}_compare.csv", index=False)
-    style = "green" if result.verdict.converged else "bold red"
-    console.print(f"[{style}]{result.verdict.headline}[/]")
+    cmp = _save_and_compare(result, classical, out)
     wide = compare_layout(cmp)
     wide.columns = [f"{g} {s}" for g, s in wide.columns]
     _print_frame(wide, f"{name}: OLS beside posterior mean [90% HDI]; ! = they disagree")

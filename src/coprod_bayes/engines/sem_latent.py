@@ -57,7 +57,7 @@ from pymc.logprob.transforms import Transform
 
 from ..errors import SpecError, SurveyDataError
 from ..spec.syntax import ModelSyntax
-from .sem_normal import _correlation_cholesky, structure
+from .sem_normal import _correlation_cholesky, store_named, structure
 
 __all__ = ["LatentData", "prepare_latent", "build_latent_model", "INVARIANCE", "LINKS",
            "latent_scores"]
@@ -449,14 +449,7 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
             mu = nu.reshape((-1,))[at] + LIN[lin_at(data.c_resp, ci[data.c_item])]
             pm.Potential("loglik_continuous",
                          pm.logp(pm.Normal.dist(mu, theta.reshape((-1,))[at]), data.c_y).sum())
-        for name, value in named.items():
-            if name not in pmodel.named_vars:
-                pm.Deterministic(name, value)
-        for d in model.definitions:
-            values = {lab: labelled[lab] for lab in d.labels if lab in labelled}
-            values.update({dd.name: pmodel[dd.name] for dd in model.definitions
-                           if dd.name in d.labels and dd.name in pmodel.named_vars})
-            pm.Deterministic(d.name, d.evaluate(values))
+        store_named(pmodel, model, named, labelled)
     return pmodel
 
 

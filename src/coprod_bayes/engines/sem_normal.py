@@ -258,12 +258,19 @@ def build_sem_model(model: ModelSyntax, data: SemData) -> pm.Model:
         loglik = -0.5 * n * (p * np.log(2 * np.pi) + logdet + pt.sum(Sinv * data.cov)
                              + pt.dot(dev, pt.dot(Sinv, dev)))
         pm.Potential("loglik", loglik)
-        for name, value in named.items():
-            if name not in pmodel.named_vars:
-                pm.Deterministic(name, value)
-        for d in model.definitions:
-            values = {lab: labelled[lab] for lab in d.labels if lab in labelled}
-            values.update({dd.name: pmodel[dd.name] for dd in model.definitions
-                           if dd.name in d.labels and dd.name in pmodel.named_vars})
-            pm.Deterministic(d.name, d.evaluate(values))
+        store_named(pmodel, model, named, labelled)
     return pmodel
+
+
+def store_named(pmodel: pm.Model, model: ModelSyntax, named: dict, labelled: dict) -> None:
+    """Store the named parameters that are not free variables, then the defined parameters
+    (``:=``, evaluated on the labels and on earlier definitions), as Deterministics; inside
+    the model's context."""
+    for name, value in named.items():
+        if name not in pmodel.named_vars:
+            pm.Deterministic(name, value)
+    for d in model.definitions:
+        values = {lab: labelled[lab] for lab in d.labels if lab in labelled}
+        values.update({dd.name: pmodel[dd.name] for dd in model.definitions
+                       if dd.name in d.labels and dd.name in pmodel.named_vars})
+        pm.Deterministic(d.name, d.evaluate(values))
