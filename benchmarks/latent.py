@@ -3,7 +3,8 @@
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/latent.py \
         [--specs latent_individual] [--samplers nutpie pymc nutpie-jax] [--n-per-country N]
 
-Prints, per spec and sampler: respondents, item responses, compile and sampling time, min
+Prints, per spec and sampler: respondents, item responses, compile and sampling time,
+leapfrog steps per draw (PyMC: tree depth), min
 bulk ESS over the structural parameters (paths, their group SDs, latent means and SDs,
 loadings, thresholds), bulk ESS per second of wall time, max R-hat, divergences. Goal
 (issue 5): the full five-country model converged in 10 minutes or less on 2 cores.
@@ -22,7 +23,7 @@ import numpy as np
 import coprod_bayes as cb
 from coprod_bayes.engines.sem_latent import build_latent_model, prepare_latent
 from coprod_bayes.fit import assess
-from coprod_bayes.latent import latent_frame, latent_syntax
+from coprod_bayes.latent import latent_frame, latent_syntax, slope_pooling
 from coprod_bayes.spec import load_spec
 from coprod_bayes.spec.syntax import parse_model
 
@@ -62,7 +63,8 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
     print(f"{'spec':18s} {'sampler':10s} {'n':>5s} {'responses':>9s} {'compile s':>9s} "
-          f"{'sample s':>8s} {'min ESS':>7s} {'ESS/s':>6s} {'max Rhat':>8s} {'div':>4s}  verdict")
+          f"{'sample s':>8s} {'steps':>5s} {'min ESS':>7s} {'ESS/s':>6s} {'max Rhat':>8s} "
+          f"{'div':>4s}  verdict")
     for name in args.specs:
         spec = load_spec(name)
         syntax = parse_model(latent_syntax(spec, survey.codebook))
@@ -70,8 +72,9 @@ def main() -> None:
         ordered = [c for c in survey.codebook.item_columns if c in syntax.observed]
         data = prepare_latent(syntax, frame, ordered, spec.group, survey.codebook.weight)
         for sampler in args.samplers:
-            model = build_latent_model(syntax, data, spec.invariance,
-                                       vary_slopes=spec.pooling == "partial")
+            vary, free = slope_pooling(spec, survey.codebook)
+            model = build_latent_model(syntax, data, spec.invariance, vary_slopes=vary,
+                                       free_slopes=free)
             try:
                 idata, compile_s, sample_s = run(model, spec, sampler)
             except Exception as e:  # a sampler that does not install or run here
@@ -82,8 +85,10 @@ def main() -> None:
                 free = [v.name for v in model.free_RVs if v.name != "z"]
                 v = assess(idata, free)
             wall = compile_s + sample_s
+            ss = idata.sample_stats
+            steps = float((ss["n_steps"] if "n_steps" in ss else ss["tree_depth"]).mean())
             print(f"{name:18s} {sampler:10s} {data.n:5d} {len(data.o_y):9d} {compile_s:9.1f} "
-                  f"{sample_s:8.1f} {v.min_ess_bulk:7.0f} {v.min_ess_bulk / wall:6.2f} "
+                  f"{sample_s:8.1f} {steps:5.0f} {v.min_ess_bulk:7.0f} {v.min_ess_bulk / wall:6.2f} "
                   f"{v.max_rhat:8.3f} {v.divergences:4d}  "
                   f"{'converged' if v.converged else 'NOT CONVERGED'}", flush=True)
             np.seterr(all="ignore")

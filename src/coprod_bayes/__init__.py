@@ -9,7 +9,7 @@ from .checks import (
     compare_models, fit_pooling_variants, pooling_variants, posterior_predictive, prior_predictive,
 )
 from .country import country_means
-from .sem import SemFit, cfa, sem
+from .sem import SemFit, cfa, compare_loo, sem
 from .fit import Fit, fit, load_fit
 from .spec import Spec, load_spec
 from .errors import CoprodError, ConvergenceWarning, SpecError, SurveyDataError
@@ -23,6 +23,7 @@ __all__ = [
     "plot",
     "country_means",
     "cfa",
+    "compare_loo",
     "sem",
     "SemFit",
     "compare_models",

@@ -5,8 +5,10 @@ in lavaan's syntax: the outcome construct and every construct predictor are late
 measured by their ordinal codebook items, the demographics are covariates (z-scored within
 the group, as the tables' betas), and the structural regression is the spec's. The latent
 predictors are regressed on the demographics too, so that they may correlate with them as
-the indexes do in OLS. Slopes vary by group with partial pooling; the groups' latent means
-and SDs are free; measurement invariance is the spec's ``invariance``.
+the indexes do in OLS. The outcome's slopes vary by group as the spec's ``pooling`` says
+(partial pooling by default); the latent predictors' regressions on the demographics are
+free in each group (see :func:`slope_pooling`); the groups' latent means, SDs and
+correlations are free; measurement invariance is the spec's ``invariance``.
 
 Respondents whose demographics are missing cannot enter (a covariate must be known); they
 are listed in ``fit.excluded``, never dropped silently. Respondents with gaps in their item
@@ -88,6 +90,20 @@ def latent_frame(spec: str | Spec, survey: Survey) -> tuple[pd.DataFrame, pd.Dat
     return frame, excluded
 
 
+def slope_pooling(spec: Spec, codebook) -> tuple[set[str], set[str]]:
+    """(latent outcomes with partially pooled slopes, latent outcomes with slopes free per
+    group) for a latent spec: the outcome's slopes as the spec's ``pooling`` says (partial:
+    pooled; none: free per group; complete: equal across groups); the latent predictors'
+    regressions on the demographics, a nuisance part that lets them correlate with the
+    demographics, free per group unless pooling is complete (then equal)."""
+    constructs, _ = _parts(spec, codebook)
+    vary = {spec.outcome} if spec.pooling == "partial" else set()
+    free = set() if spec.pooling == "complete" else set(constructs)
+    if spec.pooling == "none":
+        free.add(spec.outcome)
+    return vary, free
+
+
 def fit_latent(spec: str | Spec, survey: Survey, progress: bool = False):
     """Fit a latent spec (see the module docstring); returns a :class:`~coprod_bayes.SemFit`
     with ``spec``, ``syntax`` and ``excluded`` set."""
@@ -104,10 +120,10 @@ def fit_latent(spec: str | Spec, survey: Survey, progress: bool = False):
     from .spec.syntax import parse_model
 
     observed = set(parse_model(syntax).observed)
+    vary, free = slope_pooling(spec, survey.codebook)
     fit = sem(syntax, frame, ordered=[c for c in survey.codebook.item_columns if c in observed],
-              group=spec.group,
-              invariance=spec.invariance, vary_slopes=spec.pooling == "partial",
-              weights=weights, sampler=spec.sampler)
+              group=spec.group, invariance=spec.invariance, vary_slopes=vary,
+              free_slopes=free, weights=weights, sampler=spec.sampler)
     fit.spec, fit.syntax, fit.excluded = spec, syntax, excluded
     fit.n_excluded = int(len(excluded))
     return fit

@@ -9,6 +9,7 @@ model of :mod:`coprod_bayes.engines.sem_latent`.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Collection
 
 import arviz as az
 import numpy as np
@@ -325,7 +326,7 @@ class SemFit:
         chol, sds = self._flat("latent_chol"), self._flat("latent_sd")
         B = self._flat("paths") if "paths" in post else np.zeros((len(chol), len(self.groups), m, m))
         Gam = self._flat("effects") if "effects" in post else np.zeros((len(chol), len(self.groups), m, q))
-        R = chol @ np.swapaxes(chol, 1, 2)
+        R = chol @ np.swapaxes(chol, -1, -2)  # (draws, group, latent, latent)
         rows = []
         for k, g in enumerate(self.groups):
             S = len(chol)
@@ -333,7 +334,7 @@ class SemFit:
             full_B[:, :m, :m] = B[:, k]
             full_B[:, :m, m:] = Gam[:, k]
             Psi = np.zeros((S, m + q, m + q))
-            Psi[:, :m, :m] = sds[:, k, :, None] * R * sds[:, k, None, :]
+            Psi[:, :m, :m] = sds[:, k, :, None] * R[:, k] * sds[:, k, None, :]
             if q:
                 xg = dat.x[dat.g == k]
                 Psi[:, m:, m:] = np.cov(xg, rowvar=False, ddof=0).reshape(q, q)
@@ -409,6 +410,115 @@ class SemFit:
             raise SpecError("ppp(): for continuous indicators fit the closed-form model "
                             "(complete rows, no groups)")
         return self._ordinal_ppp(pick, rng)
+
+    # ------------------------------------------------------------------ model comparison
+    def marginal_loglik(self, draws: int = 200, points: int = 128, seed: int = 0):
+        """Each respondent's log-likelihood with the latent scores integrated out,
+        log p(y_i | theta_s), for ``draws`` posterior draws (evenly spaced in each chain).
+
+        The latent-score model's own likelihood is conditional on each respondent's latent
+        scores, and leave-one-out on it asks the wrong question (how well do a person's
+        own scores predict their answers?) with unreliable importance weights; comparing
+        models needs the marginal likelihood (Merkle, Furr and Rabe-Hesketh 2019). The
+        integral over the m latent scores is by importance sampling: per respondent a
+        normal proposal with the mean and (1.2^2-inflated) covariance of their scores'
+        posterior, ``points`` scrambled Sobol points mapped through it (quasi-Monte Carlo),
+        the same for every posterior draw.
+
+        Returns an :class:`arviz.InferenceData` with groups ``log_likelihood``
+        (``loglik``: chain, draw, respondent) and ``posterior`` (``loglik_total``, the
+        sum over respondents, from which PSIS takes its relative efficiency), plus the smallest
+        importance-sampling effective sample size over respondents and draws in
+        ``attrs["min_is_ess"]``.
+        """
+        import scipy.sparse as sp
+        from scipy.special import log_expit, log_ndtr, ndtri
+        from scipy.stats import qmc
+
+        self._need_latent("marginal_loglik")
+        dat, post = self.data, self.idata.posterior
+        C, D = post.sizes["chain"], post.sizes["draw"]
+        per = max(1, min(D, draws // C))
+        at_draw = np.unique(np.linspace(0, D - 1, per).round().astype(int))
+        rng = np.random.default_rng(seed)
+        m = len(self.model.latent)
+        zpost = post["z"].values.reshape(C * D, dat.n, m)
+        mu = zpost.mean(0)
+        dev = zpost - mu
+        cov = np.einsum("snj,snk->njk", dev, dev) / (len(zpost) - 1) * 1.2**2
+        chol = np.linalg.cholesky(cov + 1e-9 * np.eye(m))
+        # scrambled Sobol points mapped to normals: for these smooth integrands the
+        # error falls nearly as 1/points, against 1/sqrt(points) for random draws
+        u = qmc.Sobol(m, scramble=True, seed=rng).random(points)
+        e = ndtri(np.clip(u, 1e-12, 1 - 1e-12))
+        Z = mu[None] + np.einsum("njk,pk->pnj", chol, e)  # (points, n, m)
+        logdet = np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(1)
+        log_q = -0.5 * (e**2).sum(1)[:, None] - logdet[None] - 0.5 * m * np.log(2 * np.pi)
+        log_prior = -0.5 * (Z**2).sum(2) - 0.5 * m * np.log(2 * np.pi)
+        # responses -> respondents
+        o_sum = sp.csr_matrix((np.ones(len(dat.o_resp)), (dat.o_resp, np.arange(len(dat.o_resp)))),
+                              shape=(dat.n, len(dat.o_resp)))
+        c_sum = sp.csr_matrix((np.ones(len(dat.c_resp)), (dat.c_resp, np.arange(len(dat.c_resp)))),
+                              shape=(dat.n, len(dat.c_resp)))
+        if dat.ordinal:
+            K = np.array([len(dat.levels[v]) for v in dat.ordinal])
+            offset = np.r_[0, np.cumsum(K - 1)[:-1]]
+            oi = np.array([dat.indicators.index(v) for v in dat.ordinal])
+        ci = np.array([dat.indicators.index(v) for v in dat.continuous], int)
+        flat = lambda v: v.reshape(-1, *v.shape[2:])  # noqa: E731
+        loads = flat(post["loadings"].values)
+        thr = flat(post["thresholds"].values) if dat.ordinal else None
+        if dat.continuous:
+            nu, theta = flat(post["intercepts"].values), flat(post["residual_sd"].values)
+        lcdf = log_expit if self.link == "logit" else log_ndtr
+        out = np.empty((C, len(at_draw), dat.n))
+        min_ess = np.inf
+        for c in range(C):
+            for t, d in enumerate(at_draw):
+                s = c * D + d
+                eta = latent_scores(post, dat, draws=np.full(points, s), z=Z)  # (P, n, m)
+                lin = np.einsum("pnm,njm->pnj", eta, loads[s][dat.g])
+                ll = log_prior - log_q
+                if dat.ordinal:
+                    pad = np.full((len(self.groups), len(K), K.max() + 1), np.inf)
+                    pad[:, :, 0] = -np.inf
+                    for k, kk in enumerate(K):
+                        pad[:, k, 1:kk] = thr[s][:, offset[k]:offset[k] + kk - 1]
+                    g = dat.g[dat.o_resp]
+                    up = pad[g, dat.o_item, dat.o_y + 1] - lin[:, dat.o_resp, oi[dat.o_item]]
+                    lo = pad[g, dat.o_item, dat.o_y] - lin[:, dat.o_resp, oi[dat.o_item]]
+                    # log(F(up) - F(lo)) = log F(up) + log(1 - exp(log F(lo) - log F(up)))
+                    lu, ll_ = lcdf(up), lcdf(lo)
+                    lp = lu + np.log1p(-np.exp(np.minimum(ll_ - lu, -1e-300)))
+                    ll = ll + (o_sum @ lp.T).T
+                if dat.continuous:
+                    g = dat.g[dat.c_resp]
+                    mean = nu[s][g, dat.c_item] + lin[:, dat.c_resp, ci[dat.c_item]]
+                    sdv = theta[s][g, dat.c_item]
+                    lp = -0.5 * ((dat.c_y - mean) / sdv) ** 2 - np.log(sdv) - 0.5 * np.log(2 * np.pi)
+                    ll = ll + (c_sum @ lp.T).T
+                top = ll.max(0)
+                w = np.exp(ll - top)
+                out[c, t] = top + np.log(w.mean(0))
+                min_ess = min(min_ess, float((w.sum(0) ** 2 / (w**2).sum(0)).min()))
+        # the posterior group (needed for PSIS's relative efficiency): the total
+        idata = az.from_dict(posterior={"loglik_total": out.sum(-1)},
+                             log_likelihood={"loglik": out},
+                             coords={"respondent": np.arange(dat.n)},
+                             dims={"loglik": ["respondent"]})
+        idata.attrs["min_is_ess"] = min_ess
+        return idata
+
+    def loo(self, draws: int = 200, points: int = 128, seed: int = 0):
+        """PSIS-LOO on the marginal likelihood (:meth:`marginal_loglik`): the expected log
+        predictive density of a new respondent's answers, with Pareto-k diagnostics
+        (:func:`arviz.loo`). Compare fits with :func:`coprod_bayes.compare_loo`."""
+        ll = self.marginal_loglik(draws, points, seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            res = az.loo(ll, pointwise=True, var_name="loglik")
+        res.attrs["min_is_ess"] = ll.attrs["min_is_ess"]
+        return res
 
     def _chi2_ppp(self, pick: np.ndarray, rng) -> pd.DataFrame:
         d = {k: v[pick] for k, v in self.draws().items()}
@@ -571,7 +681,8 @@ def _survey_frame(survey, model: ModelSyntax, ordered):
 
 def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         group: str | None = None, *, invariance: str = "scalar", link: str = "logit",
-        vary_slopes: bool = True, weights: str | None = None, engine: str = "auto",
+        vary_slopes: bool | Collection[str] = True, free_slopes: Collection[str] = (),
+        weights: str | None = None, engine: str = "auto",
         sampler: Sampler | None = None, **sampler_options) -> SemFit:
     """Fit a structural equation model written in lavaan's syntax.
 
@@ -593,8 +704,12 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         Measurement invariance across groups (see :mod:`coprod_bayes.engines.sem_latent`).
     link : {"logit", "probit"}
         Of the ordinal items (logit is about 3x cheaper to evaluate).
-    vary_slopes : bool, default True
-        With ``group``: structural slopes vary by group (partial pooling).
+    vary_slopes : bool or collection of str, default True
+        With ``group``: structural slopes vary by group (partial pooling); a collection
+        names the latent outcomes whose slopes vary (the others are equal across groups).
+    free_slopes : collection of str, optional
+        With ``group``: latent outcomes whose regressions are estimated separately in every
+        group (no pooling; lavaan's multi-group default), e.g. nuisance regressions.
     weights : str, optional
         A survey-weight column (a Survey's own by default), used by
         :meth:`SemFit.latent_means` (post-stratified latent means); the likelihood is
@@ -652,7 +767,7 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         pmodel = build_sem_model(syntax, data_)
     else:
         data_ = prepare_latent(syntax, data, ordered, group, weights)
-        pmodel = build_latent_model(syntax, data_, invariance, link, vary_slopes)
+        pmodel = build_latent_model(syntax, data_, invariance, link, vary_slopes, free_slopes)
     loadings = {pmodel[p.name] for p in syntax.parameters
                 if p.op == "=~" and p.name in pmodel.named_vars and pmodel[p.name] in pmodel.free_RVs}
     idata = sample(pmodel, s, no_jitter=loadings)
@@ -666,6 +781,33 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         warnings.warn(f"sem: {verdict.headline}", ConvergenceWarning, stacklevel=2)
     return SemFit(idata, syntax, verdict, data_, link=link,
                   invariance=invariance if not closed else None)
+
+
+def compare_loo(fits: dict[str, SemFit], draws: int = 200, points: int = 128,
+                seed: int = 0) -> pd.DataFrame:
+    """Compare latent-score fits of the same respondents and items (e.g. the invariance
+    variants: ``{"configural": f1, "scalar": f2, "approximate": f3}``) by PSIS-LOO on the
+    marginal likelihood (:meth:`SemFit.marginal_loglik`); :func:`arviz.compare`'s table,
+    best first (``elpd_loo``, ``elpd_diff``, ``dse``, ``p_loo``, ``weight``), with the
+    number of respondents whose Pareto k exceeds 0.7 (``n_bad_k``).
+
+    Raises
+    ------
+    SpecError
+        Fewer than two fits, or fits of different respondents.
+    """
+    if len(fits) < 2:
+        raise SpecError("compare_loo(): give two or more fits, e.g. {'scalar': f1, "
+                        "'approximate': f2}")
+    ns = {name: f.n for name, f in fits.items()}
+    if len(set(ns.values())) > 1:
+        raise SpecError(f"compare_loo(): the fits are of different numbers of respondents {ns}")
+    loos = {name: f.loo(draws, points, seed) for name, f in fits.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        table = az.compare(loos)
+    table["n_bad_k"] = [int((loos[name].pareto_k.values > 0.7).sum()) for name in table.index]
+    return table
 
 
 def cfa(model: str | ModelSyntax, data, **kwargs) -> SemFit:

@@ -4,9 +4,10 @@ continuous indicators, observed covariates, groups and measurement invariance.
 For respondent i in group g, latent variables eta_i (m), covariates x_i (centred at their
 sample mean):
 
-    eta_i = (I - B_g)^-1 (alpha_g + Gamma_g x_i + s_g * (L z_i)),   z_i ~ Normal(0, I)
+    eta_i = (I - B_g)^-1 (alpha_g + Gamma_g x_i + s_g * (L_g z_i)),   z_i ~ Normal(0, I)
 
-where L is the Cholesky factor of the latent correlation matrix (latent variables that are
+where L_g is the Cholesky factor of group g's latent correlation matrix (free per group, as
+in lavaan's multi-group models; latent variables that are
 not regressed on other latent variables correlated, even when regressed on covariates; those
 regressed on latent variables with independent residuals), s_g the group's latent (residual)
 SDs and alpha_g its latent intercepts. Identification as lavaan's ``std.lv``: in the
@@ -40,12 +41,18 @@ Invariance across groups:
   mixed badly (bulk ESS 135-165 of 2,000 draws).
 
 Structural slopes (``B``, ``Gamma``) vary by group with partial pooling when
-``vary_slopes``: B_g = B + sigma * b_g, b_g ~ Normal(0, 1), sigma ~ HalfNormal(0.1) per
-path, as in the regression specs.
+``vary_slopes`` (True, or the latent outcomes whose slopes vary): B_g = B + sigma * b_g,
+b_g ~ Normal(0, 1), sigma ~ HalfNormal(0.1) per path, as in the regression specs. The
+regressions of the latent variables in ``free_slopes`` are instead free in every group
+(Normal(0, 1) each, lavaan's multi-group default): for nuisance regressions, such as the
+latent predictors on the demographics in the latent specs, whose group differences need no
+pooling and whose pooling SDs would only add funnels for the sampler. Otherwise slopes are
+equal across groups.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -259,6 +266,26 @@ class _RaggedOrdered(Transform):
         return pt.sum(pt.where(self.first, 0.0, value), axis=-1)
 
 
+def _path_depth(model: ModelSyntax, li: dict[str, int]) -> int | None:
+    """The length of the longest chain of latent regressions (0 without any), or None when
+    the latent regressions have a cycle (a non-recursive model)."""
+    parents = {f: {p.rhs for p in model.regressions if p.lhs == f and p.rhs in li} for f in li}
+    depth: dict[str, int] = {}
+
+    def visit(f, stack):
+        if f in stack:
+            return None
+        if f not in depth:
+            ds = [visit(r, stack | {f}) for r in parents[f]]
+            if any(d is None for d in ds):
+                return None
+            depth[f] = 1 + max(ds) if ds else 0
+        return depth[f]
+
+    ds = [visit(f, frozenset()) for f in li]
+    return None if any(d is None for d in ds) else max(ds, default=0)
+
+
 def _ordinal_logp(upper, lower, lin, link: str):
     """log P(lower < y* <= upper) for y* = lin + error (logistic or normal): the log of a
     difference of two CDFs, three transcendental calls per response (the category
@@ -271,13 +298,14 @@ def _ordinal_logp(upper, lower, lin, link: str):
 
 
 def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "scalar",
-                       link: str = "logit", vary_slopes: bool = True) -> pm.Model:
+                       link: str = "logit", vary_slopes: bool | Collection[str] = True,
+                       free_slopes: Collection[str] = ()) -> pm.Model:
     """The PyMC model of the module docstring.
 
     Stored (besides the free parameters under lavaan's names): ``loadings`` (group, item,
     latent), ``thresholds`` (group, threshold) for ordinal items, ``intercepts`` and
     ``residual_sd`` (group, citem) for continuous ones, ``latent_mean`` and ``latent_sd``
-    (group, latent), ``latent_chol`` (latent, latent), ``paths`` (group, latent, latent) and
+    (group, latent), ``latent_chol`` (group, latent, latent), ``paths`` (group, latent, latent) and
     ``effects`` (group, latent, covariate) when there are regressions, and the item
     deviations ``threshold_shift``/``intercept_shift`` and ``loading_ratio`` (item, group)
     under approximate invariance.
@@ -325,21 +353,24 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
             eps = pm.ZeroSumNormal("loading_dev", 1.0, dims=("item", "group"))
             ratio = pm.Deterministic("loading_ratio", pt.exp(omega[:, None] * eps),
                                      dims=("item", "group"))
-        Lam_g = pm.Deterministic("loadings", Lam[None, :, :] * ratio.T[:, :, None],
-                                 dims=("group", "item", "latent"))
         # structural part -------------------------------------------------------------------
         B = pt.zeros((G, m, m))
         Gam = pt.zeros((G, m, q))
         for par in model.regressions:
+            free = grouped and par.lhs in free_slopes and par.fixed is None and not par.label
             if par.fixed is not None:
                 value = pt.as_tensor(float(par.fixed))
             elif par.label and par.label in labelled:
                 value = labelled[par.label]
+            elif free:
+                value = pm.Normal(f"free({par.name})", 0.0, 1.0, dims="group")
+                named[par.name] = value[0]  # the reference group's, under lavaan's name
             else:
                 value = pm.Normal(par.name, 0.0, 1.0)
             if par.label:
                 labelled.setdefault(par.label, value)
-            if grouped and vary_slopes and par.fixed is None:
+            if grouped and not free and par.fixed is None and (
+                    vary_slopes is True or (vary_slopes and par.lhs in vary_slopes)):
                 sd = pm.HalfNormal(f"sd({par.name})", 0.1)
                 value = value + sd * pm.Normal(f"dev({par.name})", 0.0, 1.0, dims="group")
             if par.rhs in li:
@@ -354,16 +385,24 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
         # have correlated (residual) scores; those regressed on latent ones independent
         exo = [f for f in lat
                if not any(p.lhs == f and p.rhs in li for p in model.regressions)]
-        chol = pt.eye(m)
+        # one correlation matrix per group (as lavaan's multi-group models); the named
+        # covariances f1~~f2 are the reference group's
+        chol = pt.broadcast_to(pt.eye(m), (G, m, m))
         if len(exo) > 1:
-            W = _correlation_cholesky(len(exo))
+            W = _correlation_cholesky(len(exo), (G,))
             idx = np.array([li[f] for f in exo])
-            chol = pt.set_subtensor(chol[np.ix_(idx, idx)], W)
-            R = pt.dot(W, W.T)
+            rest = [i for i in range(m) if i not in set(idx)]
+            P = np.eye(m)[:, np.r_[idx, rest].astype(int)]  # block (exo, rest) -> model order
+            if rest:
+                W = pt.concatenate([pt.concatenate([W, pt.zeros((G, len(exo), len(rest)))], 2),
+                                    pt.broadcast_to(np.eye(m)[len(exo):], (G, len(rest), m))],
+                                   1)
+            chol = pt.matmul(pt.matmul(P, W), P.T)
+            R = pt.dot(W[0], W[0].T)
             for a in range(len(exo)):
                 for b in range(a + 1, len(exo)):
                     named[f"{exo[a]}~~{exo[b]}"] = R[a, b]
-        chol = pm.Deterministic("latent_chol", chol, dims=("latent", "predictor"))
+        chol = pm.Deterministic("latent_chol", chol, dims=("group", "latent", "predictor"))
         mean = pt.zeros((G, m))
         sds = pt.ones((G, m))
         if grouped and not configural:
@@ -373,28 +412,41 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                                                                 shape=(G - 1, m))], axis=0)
         mean = pm.Deterministic("latent_mean", mean, dims=("group", "latent"))
         sds = pm.Deterministic("latent_sd", sds, dims=("group", "latent"))
+        Lam_g = pm.Deterministic("loadings", Lam[None, :, :] * ratio.T[:, :, None],
+                                 dims=("group", "item", "latent"))
         z = pm.Normal("z", 0.0, 1.0, dims=("respondent", "latent"))
-        # every gather below is one-dimensional (with static indices): PyTensor's
-        # multi-index gathers are far slower, in value and gradient
-        onehot = np.eye(G)[data.g]
-        by_group = (lambda f: f(0)) if G == 1 else (
-            lambda f: sum(onehot[:, k:k + 1] * f(k) for k in range(G)))
-        zeta = pt.dot(z, chol.T)
-        if grouped and not configural:
-            zeta = pt.dot(onehot, mean) + zeta * pt.dot(onehot, sds)
-        if q:
-            zeta = zeta + by_group(lambda k: pt.dot(data.x, Gam[k].T))
-        if model.regressions:
-            inv = [pt.linalg.inv(pt.eye(m) - B[k]) for k in range(G)]
-            eta = by_group(lambda k: pt.dot(zeta, inv[k].T))
-        else:
-            eta = zeta
-        if grouped and (configural or approximate):  # (G, n, J): loadings differ by group
-            LIN = pt.stack([pt.dot(eta, Lam_g[k].T) for k in range(G)]).reshape((-1,))
-            lin_at = lambda resp, item: data.g[resp] * data.n * J + resp * J + item  # noqa: E731
-        else:
-            LIN = pt.dot(eta, Lam.T).reshape((-1,))
-            lin_at = lambda resp, item: resp * J + item  # noqa: E731
+        # Respondents are taken group by group (z gathered once into group order, a
+        # one-dimensional gather with static indices: PyTensor's multi-index gathers are far
+        # slower, in value and gradient); each group's block is then plain matrix products
+        # with that group's correlations, means, SDs, effects, paths and loadings.
+        order = np.argsort(data.g, kind="stable")
+        where = np.empty(data.n, int)
+        where[order] = np.arange(data.n)       # respondent -> row in group order
+        bounds = np.r_[0, np.cumsum(np.bincount(data.g, minlength=G))]
+        zs = z[order] if G > 1 else z
+        xs = data.x[order]
+        depth = _path_depth(model, li)
+        blocks = []
+        for k in range(G):
+            a, b = bounds[k], bounds[k + 1]
+            zeta = pt.dot(zs[a:b], chol[k].T)
+            if grouped and not configural:
+                zeta = mean[k] + zeta * sds[k]
+            if q:
+                zeta = zeta + pt.dot(xs[a:b], Gam[k].T)
+            if not model.regressions:
+                eta = zeta
+            elif depth is not None:
+                # acyclic paths: (I - B)^-1 = I + B + ... + B^depth, applied by
+                # substitution (a matrix inverse's LU solves cost a fifth of the gradient)
+                eta = zeta
+                for _ in range(depth):
+                    eta = zeta + pt.dot(eta, B[k].T)
+            else:
+                eta = pt.dot(zeta, pt.linalg.inv(pt.eye(m) - B[k]).T)
+            blocks.append(pt.dot(eta, Lam_g[k].T))
+        LIN = (pt.concatenate(blocks) if G > 1 else blocks[0]).reshape((-1,))
+        lin_at = lambda resp, item: where[resp] * J + item  # noqa: E731
         # ordinal items ------------------------------------------------------------------
         if data.ordinal:
             K = np.array([len(data.levels[v]) for v in data.ordinal])
@@ -470,7 +522,8 @@ def latent_scores(post, data: LatentData, draws: np.ndarray | None = None,
     out = np.empty(z.shape)
     for k in range(len(data.groups)):
         rows = np.flatnonzero(data.g == k)
-        zeta = mean[:, k, None] + np.einsum("snk,smk->snm", z[:, rows], chol) * sds[:, k, None]
+        zeta = (mean[:, k, None]
+                + np.einsum("snk,smk->snm", z[:, rows], chol[:, k]) * sds[:, k, None])
         if effects is not None:
             zeta += np.einsum("smq,nq->snm", effects[:, k], data.x[rows])
         if inv is not None:

@@ -146,21 +146,28 @@ def latent_paths(model: ModelSyntax, li: dict[str, int], labelled: dict, named: 
     return B
 
 
-def _correlation_cholesky(k: int):
-    """Cholesky factor of a k x k correlation matrix from its canonical partial
-    correlations (Lewandowski, Kurowicka and Joe 2009), each 2 Beta(2, 2) - 1."""
-    z = 2 * pm.Beta("latent_cpc", 2.0, 2.0, shape=k * (k - 1) // 2) - 1
-    W = pt.zeros((k, k))
-    W = pt.set_subtensor(W[0, 0], 1.0)
-    idx = 0
-    for i in range(1, k):
-        rest = pt.as_tensor(1.0)
-        for j in range(i):
-            W = pt.set_subtensor(W[i, j], z[idx] * pt.sqrt(rest))
-            rest = rest - W[i, j] ** 2
-            idx += 1
-        W = pt.set_subtensor(W[i, i], pt.sqrt(rest))
-    return W
+def _correlation_cholesky(k: int, batch: tuple[int, ...] = ()):
+    """Cholesky factor of a k x k correlation matrix (one per ``batch`` entry, shape
+    ``batch + (k, k)``) from its canonical partial correlations (Lewandowski, Kurowicka and
+    Joe 2009), each 2 Beta(2, 2) - 1, stored as ``latent_cpc``. Built entry by entry and
+    stacked once (a set_subtensor per entry makes a graph that compiles slowly)."""
+    z = 2 * pm.Beta("latent_cpc", 2.0, 2.0, shape=(*batch, k * (k - 1) // 2)) - 1
+    zero, one = pt.zeros(batch), pt.ones(batch)
+    rows, idx = [], 0
+    for i in range(k):
+        row, rest = [], one
+        for j in range(k):
+            if j < i:
+                w = z[..., idx] * pt.sqrt(rest)
+                rest = rest - w**2
+                idx += 1
+                row.append(w)
+            elif j == i:
+                row.append(pt.sqrt(rest) if i else one)
+            else:
+                row.append(zero)
+        rows.append(pt.stack(row, axis=-1))
+    return pt.stack(rows, axis=-2)
 
 
 def build_sem_model(model: ModelSyntax, data: SemData) -> pm.Model:

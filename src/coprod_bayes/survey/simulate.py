@@ -306,6 +306,7 @@ def _planted(design: dict, cb: Codebook, levels: list[str], noninvariance) -> di
 def simulate(
     codebook: str = "eu5_2008", n_per_country: int | dict[str, int] | None = None,
     seed: int = 0, nonresponse: bool = True, noninvariance: bool | dict = False,
+    person_level: bool = False,
 ) -> Survey:
     """Simulate a survey wave from the calibrated generating model.
 
@@ -326,6 +327,14 @@ def simulate(
         ``{item: {country: shift}}`` its own. The default keeps every item invariant (the
         calibration to the published figures assumes it). ``truth["noninvariance"]`` lists
         what was planted.
+    person_level : bool, default False
+        Generate every construct as one person-level latent variable: no area-specific
+        parts (all person shares 1) and the a-path, direct path and efficacy slope of each
+        country its average over the policy areas. This is the model class of the latent
+        specs (one factor per construct measured by its items in all areas), so that their
+        recovery of the truth can be checked (:func:`coprod_bayes.recovery.latent_truth`).
+        By default the constructs are area-specific, as calibrated to the published
+        figures; a one-factor-per-construct model is then an approximation.
 
     Returns
     -------
@@ -344,6 +353,8 @@ def simulate(
     design = load_design(cb.name)
     params = load_params(cb.name)
     levels = list(cb.group("country").levels)
+    if person_level:
+        _person_level(design)
     n_by = _n_by_country(design, levels, n_per_country)
     rng = np.random.default_rng(seed)
     areas = list(cb.areas)
@@ -391,7 +402,25 @@ def simulate(
     truth["latent"] = pd.concat(latents, ignore_index=True)
     truth["seed"] = seed
     truth["noninvariance"] = planted
+    truth["person_level"] = bool(person_level)
     return Survey.from_frame(frame, cb, source=f"simulated ({cb.name}, seed={seed})", truth=truth)
+
+
+def _person_level(design: dict) -> None:
+    """Make every construct one person-level latent variable (in place): see
+    :func:`simulate`'s ``person_level``."""
+    lat = design["latent"]
+    for share in ("conditions_person_share", "attitude_person_share", "outcome_person_share"):
+        lat[share] = 1.0
+    for by_area in lat["a_path"].values():
+        avg = float(np.mean(list(by_area.values())))
+        by_area.update({a: avg for a in by_area})
+    for by_country in lat["direct_path"].values():
+        for by_area in by_country.values():
+            avg = float(np.mean(list(by_area.values())))
+            by_area.update({a: avg for a in by_area})
+    for by_area in lat["efficacy_slope_area_deviation"].values():
+        by_area.update({a: 0.0 for a in by_area})
 
 
 def _truth(design: dict, params: dict, cb: Codebook, levels: list[str]) -> dict[str, Any]:
