@@ -1,5 +1,13 @@
 """Recovery of a latent spec's parameters from the simulator's truth (reduced study; the
-full one is benchmarks/latent_recovery.py)."""
+full one is benchmarks/latent_recovery.py).
+
+Marked slow, and at present it FAILS on convergence: the fit below reaches R-hat 1.06 and
+bulk ESS 33 with 500 draws (2 chains), short of the package's R-hat 1.01 / ESS 400, because
+the latent outcome's loadings, paths and group SDs mix slowly (about 31 leapfrog steps per
+draw and little ESS per draw). That is issue 5's open speed and geometry item; the recovery
+itself held on the same data (partial pooling, 600 draws: 99% of 154 parameters within 2
+posterior SDs, largest |z| 2.03), but a test must not pass on a fit the package itself calls
+unconverged."""
 
 from __future__ import annotations
 
@@ -16,15 +24,22 @@ from coprod_bayes.recovery import latent_recovery, latent_truth
 from coprod_bayes.spec import load_spec
 
 
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def recovered():
-    """latent_collective reduced to two latent predictors and two demographics, on a
-    survey of 5 x 300 respondents simulated from the latent specs' own model class."""
+    """latent_collective reduced to two latent predictors and two demographics, slopes
+    free per country (pooling "none"), on a survey of 5 x 300 respondents simulated from
+    the latent specs' own model class. (With partial pooling the between-country SDs of
+    the slopes mix slowly: bulk ESS 55 of 1,200 draws for sd(collective~efficacy), while
+    99% of the parameters were within 2 posterior SDs; benchmarks/latent_recovery.py runs
+    the spec as it is.)"""
     survey = cb.simulate(n_per_country=300, seed=4242, person_level=True)
     spec = load_spec("latent_collective")
     spec = replace(spec, predictors=("age", "educated", "efficacy", "gov_performance"),
-                   sampler=replace(spec.sampler, draws=600, tune=700))
-    fit = fit_latent(spec, survey)
+                   pooling="none", sampler=replace(spec.sampler, draws=500, tune=600))
+    fit = fit_latent(spec, survey)  # a ConvergenceWarning is an error in the tests
     return survey, spec, fit, latent_recovery(fit, survey)
 
 
