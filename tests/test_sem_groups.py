@@ -198,7 +198,7 @@ def planted():
     model = "f =~ " + " + ".join(items)
     approximate = cb.cfa(model, df, ordered=items, group="grp", invariance="approximate",
                          target_accept=0.95, seed=9)  # 2,500 draws
-    scalar = cb.cfa(model, df, ordered=items, group="grp", draws=1000, tune=1000, seed=10)
+    scalar = cb.cfa(model, df, ordered=items, group="grp", draws=500, tune=600, seed=10)
     return df, approximate, scalar
 
 
