@@ -461,8 +461,8 @@ class SemFit:
         c_sum = sp.csr_matrix((np.ones(len(dat.c_resp)), (dat.c_resp, np.arange(len(dat.c_resp)))),
                               shape=(dat.n, len(dat.c_resp)))
         if dat.ordinal:
-            K = np.array([len(dat.levels[v]) for v in dat.ordinal])
-            offset = np.r_[0, np.cumsum(K - 1)[:-1]]
+            from .engines.sem_latent import padded_thresholds
+
             oi = np.array([dat.indicators.index(v) for v in dat.ordinal])
         ci = np.array([dat.indicators.index(v) for v in dat.continuous], int)
         flat = lambda v: v.reshape(-1, *v.shape[2:])  # noqa: E731
@@ -480,13 +480,11 @@ class SemFit:
                 lin = np.einsum("pnm,njm->pnj", eta, loads[s][dat.g])
                 ll = log_prior - log_q
                 if dat.ordinal:
-                    pad = np.full((len(self.groups), len(K), K.max() + 1), np.inf)
-                    pad[:, :, 0] = -np.inf
-                    for k, kk in enumerate(K):
-                        pad[:, k, 1:kk] = thr[s][:, offset[k]:offset[k] + kk - 1]
+                    pad = padded_thresholds(thr[s], dat)
                     g = dat.g[dat.o_resp]
-                    up = pad[g, dat.o_item, dat.o_y + 1] - lin[:, dat.o_resp, oi[dat.o_item]]
-                    lo = pad[g, dat.o_item, dat.o_y] - lin[:, dat.o_resp, oi[dat.o_item]]
+                    lin_o = lin[:, dat.o_resp, oi[dat.o_item]]
+                    up = pad[g, dat.o_item, dat.o_y + 1] - lin_o
+                    lo = pad[g, dat.o_item, dat.o_y] - lin_o
                     # log(F(up) - F(lo)) = log F(up) + log(1 - exp(log F(lo) - log F(up)))
                     lu, ll_ = lcdf(up), lcdf(lo)
                     lp = lu + np.log1p(-np.exp(np.minimum(ll_ - lu, -1e-300)))

@@ -532,6 +532,18 @@ def latent_scores(post, data: LatentData, draws: np.ndarray | None = None,
     return out
 
 
+def padded_thresholds(thresholds: np.ndarray, data: LatentData) -> np.ndarray:
+    """One draw's ``thresholds`` (group, threshold) as category boundaries (group, ordinal
+    item, max K + 1): -inf, the item's thresholds, then +inf up to the widest item."""
+    K = np.array([len(data.levels[v]) for v in data.ordinal])
+    pad = np.full((thresholds.shape[0], len(K), K.max() + 1), np.inf)
+    pad[:, :, 0] = -np.inf
+    offset = np.r_[0, np.cumsum(K - 1)[:-1]]
+    for k, kk in enumerate(K):
+        pad[:, k, 1:kk] = thresholds[:, offset[k]:offset[k] + kk - 1]
+    return pad
+
+
 def ordinal_probabilities(eta: np.ndarray, data: LatentData, loadings: np.ndarray,
                           thresholds: np.ndarray, link: str = "logit") -> np.ndarray:
     """P(y_ij = k) (n, ordinal items, max K) for latent scores ``eta`` (n, m), one draw's
@@ -539,13 +551,8 @@ def ordinal_probabilities(eta: np.ndarray, data: LatentData, loadings: np.ndarra
     beyond an item's own K have probability 0."""
     from scipy.special import expit, ndtr
 
-    K = np.array([len(data.levels[v]) for v in data.ordinal])
     oi = [data.indicators.index(v) for v in data.ordinal]
-    pad = np.full((thresholds.shape[0], len(K), K.max() + 1), np.inf)
-    pad[:, :, 0] = -np.inf
-    offset = np.r_[0, np.cumsum(K - 1)[:-1]]
-    for k, kk in enumerate(K):
-        pad[:, k, 1:kk] = thresholds[:, offset[k]:offset[k] + kk - 1]
+    pad = padded_thresholds(thresholds, data)
     lin = np.einsum("nm,njm->nj", eta, loadings[data.g][:, oi])
     cdf = expit if link == "logit" else ndtr
     return np.diff(cdf(pad[data.g] - lin[:, :, None]), axis=-1)
