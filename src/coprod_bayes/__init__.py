@@ -11,6 +11,7 @@ from .checks import (
 from .country import country_means
 from .sem import SemFit, cfa, compare_loo, sem
 from .fit import Fit, fit, load_fit
+from .mediation import MediationFit, MediationSpec, fit_mediation, ols_mediation
 from .spec import Spec, load_spec
 from .errors import CoprodError, ConvergenceWarning, SpecError, SurveyDataError
 from .survey import Codebook, Survey, load_codebook, read_survey
@@ -32,6 +33,10 @@ __all__ = [
     "posterior_predictive",
     "prior_predictive",
     "Fit",
+    "MediationFit",
+    "MediationSpec",
+    "fit_mediation",
+    "ols_mediation",
     "Spec",
     "fit",
     "load_fit",

@@ -169,10 +169,12 @@ def fit(spec: str | Path | Spec, survey: Survey, *, progress: bool = False, **sa
     return result
 
 
-def _fit_areas(spec: Spec, survey: Survey, progress: bool) -> Fit:
+def fit_area_data(spec: Spec, data, progress: bool = False) -> tuple[az.InferenceData, Verdict]:
+    """Sample the policy-area model of ``spec`` on prepared :class:`~coprod_bayes.engines.
+    areas.AreaData` and draw every context's coefficients (``beta``: chain, draw, country,
+    area, coef); returns the InferenceData and its verdict (no warning: the caller's)."""
     from .engines import areas
 
-    data = areas.prepare_areas(spec, survey)
     model = areas.build_area_model(spec, data)
     log.info("fitting %s: %d respondent x area rows in %d contexts (%s)", spec.name,
              int(data.rows["used"].sum()), len(data.rows), spec.sampler.backend)
@@ -183,7 +185,14 @@ def _fit_areas(spec: Spec, survey: Survey, progress: bool) -> Fit:
     idata.posterior = post.assign_coords(country=data.countries, area=data.areas,
                                          coef=data.coefficients)
     free = ["mu", "gamma", "tau_country", "tau_context", "sigma", "omega"]
-    verdict = assess(idata, [*free, "beta"])
+    return idata, assess(idata, [*free, "beta"])
+
+
+def _fit_areas(spec: Spec, survey: Survey, progress: bool) -> Fit:
+    from .engines import areas
+
+    data = areas.prepare_areas(spec, survey)
+    idata, verdict = fit_area_data(spec, data, progress)
     result = Fit(idata, spec, data_fingerprint(survey), verdict, data.rows)
     if not verdict.converged:
         warnings.warn(f"{spec.name}: {verdict.headline}", ConvergenceWarning, stacklevel=3)

@@ -177,6 +177,19 @@ def _prior_factor(n_areas: int, p: int, tau_country, tau_context):
     return pt.concatenate([country_part, context_part], axis=1)
 
 
+def _stacked(data: AreaData, d: int):
+    """The variance classes' statistics as arrays (country, class, ...): A, b, s, n and the
+    class's k (0 for the deviations, 1..areas for the means of respondents with k areas)."""
+    ks = list(range(len(data.areas) + 1))
+    C, K = len(data.countries), len(ks)
+    A, b = np.zeros((C, K, d, d)), np.zeros((C, K, d))
+    s, n = np.zeros((C, K)), np.zeros((C, K))
+    for ci, c in enumerate(data.countries):
+        for k, A_, b_, s_, n_ in data.classes[c]:
+            A[ci, k], b[ci, k], s[ci, k], n[ci, k] = A_, b_, s_, n_
+    return A, b, s, n, np.array(ks, float)
+
+
 def build_area_model(spec: Spec, data: AreaData) -> pm.Model:
     """PyMC model with the respondent intercepts and context deviations integrated out."""
     p, n_areas = len(data.coefficients), len(data.areas)
@@ -199,28 +212,23 @@ def build_area_model(spec: Spec, data: AreaData) -> pm.Model:
         omega = pm.HalfNormal("omega", pr.residual_sd)
         m = (mu[None, :] + gamma).reshape((n_areas * p,))
         L = _prior_factor(n_areas, p, tau_country, tau_context)
-        eye = np.eye((1 + n_areas) * p)
-        total = 0.0
-        for ci, c in enumerate(data.countries):
-            s2 = sigma[ci] ** 2
-            P = 0.0
-            q = 0.0
-            rr = 0.0
-            logdet = 0.0
-            n_all = 0.0
-            for k, A, b, s, n in data.classes[c]:
-                var = s2 if k == 0 else s2 + k * omega**2
-                P = P + A / var
-                q = q + (b - pt.dot(A, m)) / var
-                rr = rr + (s - 2 * pt.dot(m, b) + pt.dot(m, pt.dot(A, m))) / var
-                logdet = logdet + n * pt.log(var)
-                n_all += n
-            M = eye + pt.dot(L.T, pt.dot(P, L))
-            chol = cholesky(M)
-            z = solve_triangular(chol, pt.dot(L.T, q), lower=True)
-            quad = rr - pt.dot(z, z)
-            total = total - 0.5 * (n_all * np.log(2 * np.pi) + logdet
-                                   + 2 * pt.sum(pt.log(pt.diag(chol))) + quad)
+        # every country's statistics stacked by variance class (absent classes are zeros),
+        # so that the graph is one batched computation: unrolled per country and class it
+        # took minutes to compile
+        A, bb, ss, nn, kk = _stacked(data, n_areas * p)
+        var = sigma[:, None] ** 2 + kk[None, :] * omega**2                  # (C, K)
+        P = pt.sum(A / var[:, :, None, None], axis=1)                        # (C, d, d)
+        Am = pt.dot(A, m)                                                    # (C, K, d)
+        q = pt.sum((bb - Am) / var[:, :, None], axis=1)                      # (C, d)
+        rr = pt.sum((ss - 2 * pt.dot(bb, m) + pt.sum(Am * m, axis=-1)) / var, axis=1)
+        logdet = pt.sum(nn * pt.log(var), axis=1)
+        M = np.eye((1 + n_areas) * p) + pt.matmul(pt.matmul(L.T[None], P), L[None])
+        chol = cholesky(M)
+        z = solve_triangular(chol, pt.dot(q, L)[:, :, None], lower=True)[:, :, 0]
+        quad = rr - pt.sum(z**2, axis=1)
+        total = -0.5 * pt.sum(nn.sum(1) * np.log(2 * np.pi) + logdet
+                              + 2 * pt.sum(pt.log(pt.diagonal(chol, axis1=1, axis2=2)), axis=1)
+                              + quad)
         pm.Potential("marginal_loglik", total)
     return model
 

@@ -4,6 +4,8 @@ Figure."""
 from .checks import model_comparison, posterior_predictive, prior_predictive
 from .figures import area_slopes, country_means, rankings, slopes, slopes_grid
 from .latent import item_curves
+from .mediation import mediation_forest, mediation_paths, mediation_shrinkage
 
 __all__ = ["area_slopes", "country_means", "rankings", "slopes", "slopes_grid",
-           "prior_predictive", "posterior_predictive", "model_comparison", "item_curves"]
+           "prior_predictive", "posterior_predictive", "model_comparison", "item_curves",
+           "mediation_paths", "mediation_forest", "mediation_shrinkage"]

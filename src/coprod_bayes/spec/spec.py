@@ -313,7 +313,7 @@ def load_spec(source: str | Path | Spec) -> Spec:
     >>> load_spec("table3_collective").outcome
     'collective'
     """
-    if isinstance(source, Spec):
+    if isinstance(source, Spec) or getattr(source, "kind", None) == "mediation":
         return source
     path = Path(source)
     if not path.suffix:
@@ -329,4 +329,8 @@ def load_spec(source: str | Path | Spec) -> Spec:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise SpecError(f"{path}: {e}") from None
+    if isinstance(data.get("model"), dict) and data["model"].get("kind") == "mediation":
+        from ..mediation import MediationSpec
+
+        return MediationSpec.from_dict(data, where=str(path))
     return Spec.from_dict(data, where=str(path))
