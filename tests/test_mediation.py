@@ -5,6 +5,7 @@ sensitivity formula against a confounded population."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import statsmodels.api as sm
 
@@ -226,3 +227,16 @@ def test_mediation_plots_show_the_fit(recovered):
     plotted = fig.axes[0].collections[0].get_offsets()[:, 1]
     assert np.allclose(np.sort(plotted), np.sort(ols_a.to_numpy()))
     plt.close(fig)
+
+
+def test_cli_report_of_a_mediation_fit(recovered, tmp_path):
+    """``coprod-bayes fit mediation`` prints and saves the table beside the bootstrap."""
+    from coprod_bayes.cli import _mediation_report
+
+    data, _, spec, fit = recovered
+    _mediation_report(fit, data, tmp_path, "png")
+    saved = pd.read_csv(tmp_path / "sim_compare.csv")
+    expected = fit.compare(ols_mediation(data, spec))
+    assert np.allclose(saved["ols_lo"].to_numpy(float), expected["ols_lo"].to_numpy(float),
+                       equal_nan=True)
+    assert (tmp_path / "sim_paths.png").exists() and (tmp_path / "sim_forest.png").exists()

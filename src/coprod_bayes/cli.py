@@ -238,6 +238,32 @@ def _latent_report(result, classical, out: Path) -> None:
     console.print(f"wrote {out}/{name}.nc, {name}_compare.csv")
 
 
+def _mediation_report(result, survey, out: Path, figure_format: str) -> None:
+    """A mediation fit's verdict, its indirect effects beside the bootstrap, and figures."""
+    import matplotlib.pyplot as plt
+
+    from . import plot
+    from .mediation import ols_mediation
+
+    out.mkdir(parents=True, exist_ok=True)
+    name = result.spec.name
+    console.print(result.verdict.headline)
+    ols = ols_mediation(survey, result.spec)
+    cmp = result.compare(ols)
+    cmp.to_csv(out / f"{name}_compare.csv", index=False)
+    ind = cmp[cmp["path"] == "indirect"]
+    show = ind[["outcome", result.spec.group, "area", "mean", "lo", "hi", "p_positive", "ols",
+                "ols_lo", "ols_hi"]].round(3)
+    _print_frame(show, f"{name}: indirect effect a*b, posterior mean [90%] beside OLS "
+                 "[bootstrap 90%]", index=False)
+    for kind, fig in (("paths", plot.mediation_paths(result)),
+                      ("forest", plot.mediation_forest(result, ols))):
+        fig.savefig(out / f"{name}_{kind}.{figure_format}")
+        plt.close(fig)
+    console.print(f"wrote {out}/{name}_compare.csv, {name}_paths.{figure_format}, "
+                  f"{name}_forest.{figure_format}")
+
+
 @app.command("fit")
 def fit_command(
     spec: Annotated[str, typer.Argument(help="Built-in spec name or path to a TOML spec.")],
@@ -266,6 +292,9 @@ def fit_command(
         with console.status(f"fitting {spec} ..."), warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             result = _fit(spec, survey, **options)
+        if getattr(result.spec, "kind", None) == "mediation":
+            _mediation_report(result, survey, out, figure_format)
+            return
         if result.spec.measurement == "latent":
             _latent_report(result, _tables(survey), out)
             return

@@ -143,6 +143,10 @@ def fit(spec: str | Path | Spec, survey: Survey, *, progress: bool = False, **sa
     spec = load_spec(spec)
     if sampler_options:
         spec = spec.with_sampler(**sampler_options)
+    if getattr(spec, "kind", None) == "mediation":
+        from .mediation import fit_mediation
+
+        return fit_mediation(spec, survey, progress)
     if spec.measurement == "latent":
         from .latent import fit_latent
 
