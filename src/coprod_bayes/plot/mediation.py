@@ -41,7 +41,9 @@ def mediation_paths(fit, hdi_prob: float = 0.9):
             ax.annotate("", xy=(x1 - 0.9 * np.sign(x1 - x0), y1 - 0.5 * np.sign(y1 - y0)),
                         xytext=(x0 + 0.9 * np.sign(x1 - x0), y0 + 0.5 * np.sign(y1 - y0)),
                         arrowprops={"arrowstyle": "-|>", "color": BAYES, "lw": 1.5})
-            mx, my = (x0 + x1) / 2, (y0 + y1) / 2 + (0.35 if path != "direct" else -0.55)
+            # labels beside the arrows, off the lines
+            dx = {"a": -1.1, "b": 1.1, "direct": 0.0}[path]
+            mx, my = (x0 + x1) / 2 + dx, (y0 + y1) / 2 + (0.2 if path != "direct" else -0.55)
             label = {"a": "a", "b": "b", "direct": "c'"}[path]
             ax.text(mx, my, f"{label} = {_fmt(p.loc[path])}", ha="center", va="center",
                     fontsize=8, color=BAYES)
