@@ -184,12 +184,12 @@ def test_positive_count_distribution_is_consistent_with_the_draws(recovered):
     a = fit.draws["collective"]["a"].reshape(len(fit.draws["collective"]["a"]), -1)
     assert dist["p_positive"].sum() == pytest.approx(1)
     assert (dist["count"] * dist["p_positive"]).sum() == pytest.approx((a > 0).sum(1).mean())
-    assert summary["credibly_positive"] == int(((a > 0).mean(0) > 0.95).sum())
+    assert summary["credibly_positive"] == int(((a > 0).mean(0) > 0.975).sum())
     rep = (dist["count"] * dist["p_credible_replication"]).sum()
     # a replication finds a context credibly positive with probability about
     # Phi(a / sd - 1.645) averaged over the posterior: the expected count agrees
     from scipy.stats import norm
-    expected = norm.cdf(a / a.std(0, ddof=1) - norm.ppf(0.95)).mean(0).sum()
+    expected = norm.cdf(a / a.std(0, ddof=1) - norm.ppf(0.975)).mean(0).sum()
     assert rep == pytest.approx(expected, abs=0.15)
 
 
@@ -240,3 +240,34 @@ def test_cli_report_of_a_mediation_fit(recovered, tmp_path):
     assert np.allclose(saved["ols_lo"].to_numpy(float), expected["ols_lo"].to_numpy(float),
                        equal_nan=True)
     assert (tmp_path / "sim_paths.png").exists() and (tmp_path / "sim_forest.png").exists()
+
+
+def test_defined_parameters_may_not_replace_the_built_in_paths():
+    with pytest.raises(cb.SpecError, match="would replace the built-in"):
+        MediationSpec(name="bad", outcomes=("collective",),
+                      syntax=SIM_SYNTAX.replace("indirect := a*b", "direct := a*b"))
+
+
+def test_proportion_mediated_is_reported_only_where_it_means_something():
+    """Synthetic draws in three contexts: full mediation (direct about 0) reports the
+    proportion (median near 1); opposite signs and a total around 0 do not, saying why."""
+    from coprod_bayes.fit import Verdict
+    from coprod_bayes.mediation import MediationFit
+
+    rng = np.random.default_rng(2)
+    S = 4000
+    a = np.stack([rng.normal(0.4, 0.02, S), rng.normal(0.4, 0.02, S),
+                  rng.normal(0.02, 0.05, S)], axis=1)[:, None, :]
+    b = np.stack([rng.normal(0.5, 0.02, S)] * 3, axis=1)[:, None, :]
+    direct = np.stack([rng.normal(0.0, 0.02, S), rng.normal(-0.3, 0.02, S),
+                       rng.normal(0.02, 0.003, S)], axis=1)[:, None, :]
+    paths = {"a": a, "b": b, "direct": direct, "indirect": a * b, "total": direct + a * b}
+    ok = Verdict(True, 1.0, 1000.0, 1000.0, 0, ())
+    spec = MediationSpec(name="syn", syntax=SIM_SYNTAX, outcomes=("collective",))
+    fit = MediationFit(spec, {"mediator": (None, ok, "efficacy")}, {"collective": paths},
+                       None, ["g"], ["full", "opposite", "zero"], None)
+    t = fit.table().query("path == 'proportion'").set_index("area")
+    assert t.loc["full", "mean"] == pytest.approx(1.0, abs=0.1)
+    assert t.loc["full", "lo"] < 1 < t.loc["full", "hi"] and np.isnan(t.loc["full", "sd"])
+    assert np.isnan(t.loc["opposite", "mean"]) and "opposite" in t.loc["opposite", "note"]
+    assert np.isnan(t.loc["zero", "mean"]) and "includes 0" in t.loc["zero", "note"]

@@ -185,6 +185,10 @@ class MediationSpec:
                                 f"include the {what} {v!r} with a label (b*{mediator} + "
                                 f"c*{treatment})")
         b, c = by_rhs[mediator].label, by_rhs[treatment].label
+        clash = [d.name for d in model.definitions if d.name in ("a", "b", "direct", "proportion")]
+        if clash:
+            raise SpecError(f"{where}: defined parameter(s) {clash} would replace the built-in "
+                            "a, b, direct or proportion; name them otherwise")
         if len({a, b, c}) < 3:
             raise SpecError(f"{where}: the labels of a, b and c' must differ; got {a}, {b}, {c}")
         others = [p.rhs for p in y_eq if p.label and p.rhs not in (mediator, treatment)]
@@ -426,10 +430,12 @@ class MediationFit:
         ``total``, ``proportion``): posterior mean, SD, equal-tailed interval ``lo``-``hi``
         at ``hdi_prob``, P(> 0).
 
-        ``proportion`` (indirect / total) is given only where it means something: the direct
-        and indirect effects of the same sign with posterior probability >= 0.9 and the total
-        effect's interval excluding zero; elsewhere it is missing and ``note`` says why
-        (opposite signs, the pattern the papers expect, make it exceed 1 or turn negative).
+        ``proportion`` (indirect / total; its posterior median in ``mean``, no SD, as the
+        ratio's mean is unstable) is given only where it means something: the direct and
+        indirect effects not credibly of opposite signs (P(opposite) < 0.9; a direct
+        effect near 0, full mediation, passes) and the total effect's interval excluding
+        zero; elsewhere it is missing and ``note`` says why (opposite signs, the pattern the
+        papers expect, make it exceed 1 or turn negative).
         """
         q = (1 - hdi_prob) / 2
         out = []
@@ -440,13 +446,19 @@ class MediationFit:
                         x = paths[path][:, gi, ai]
                         out.append(_row(o, g, a, path, x, q))
                     ind, dire, tot = (paths[p][:, gi, ai] for p in ("indirect", "direct", "total"))
-                    same = np.mean(np.sign(ind) == np.sign(dire))
+                    opposite = np.mean(np.sign(ind) != np.sign(dire))
                     lo, hi = np.quantile(tot, [q, 1 - q])
-                    row = _row(o, g, a, "proportion", ind / tot, q)
-                    if same < 0.9 or lo <= 0 <= hi:
-                        row.update(mean=np.nan, sd=np.nan, lo=np.nan, hi=np.nan, p_positive=np.nan,
-                                   note=("direct and indirect effects of opposite signs"
-                                         if same < 0.9 else "total effect's interval includes 0"))
+                    ratio = ind / tot
+                    row = _row(o, g, a, "proportion", ratio, q)
+                    # the ratio's mean and SD are unstable (draws with a total near 0): the
+                    # posterior median stands in the mean column, and no SD
+                    row.update(mean=float(np.median(ratio)), sd=np.nan,
+                               note="posterior median (the ratio's mean is unstable)")
+                    if opposite >= 0.9 or lo <= 0 <= hi:
+                        row.update(mean=np.nan, lo=np.nan, hi=np.nan, p_positive=np.nan,
+                                   note=("direct and indirect effects of opposite signs "
+                                         "(P >= 0.9)" if opposite >= 0.9
+                                         else "total effect's interval includes 0"))
                     out.append(row)
         t = pd.DataFrame(out)
         if "note" not in t:
@@ -462,7 +474,7 @@ class MediationFit:
                             ).drop(columns=["group", "area"])
 
     def positive_counts(self, outcome: str | None = None, path: str = "a",
-                        level: float = 0.95, seed: int = 0) -> tuple[pd.DataFrame, dict]:
+                        level: float = 0.975, seed: int = 0) -> tuple[pd.DataFrame, dict]:
         """How many of the contexts have a positive ``path`` (the papers: the a-path was
         "significant in ten out of fifteen contexts").
 
@@ -474,7 +486,9 @@ class MediationFit:
             replication of the survey (same contexts and sample sizes) would find exactly that
             many contexts credibly positive (P(> 0) > ``level``), under the posterior
             (each context's estimate drawn around a posterior draw with the context's
-            posterior SD as its standard error).
+            posterior SD as its standard error: a flat-prior approximation, as pooling makes
+            the posterior SD smaller than a refit's standard error). The default ``level``
+            0.975 is the one-sided counterpart of the papers' two-sided p < 0.05.
         summary : dict
             ``credibly_positive`` (contexts whose P(> 0) > ``level`` in this fit),
             ``mean_positive`` and its 90% interval, ``contexts``.
@@ -493,8 +507,8 @@ class MediationFit:
         dist = pd.DataFrame({"count": counts,
                              "p_positive": np.bincount(n_pos, minlength=k + 1) / len(x),
                              "p_credible_replication": np.bincount(n_rep, minlength=k + 1) / len(x)})
-        lo, hi = np.quantile(n_pos, [0.05, 0.95])
-        summary = {"outcome": o, "path": path, "contexts": k,
+        lo, hi = np.quantile(n_pos, [0.05, 0.95], method="inverted_cdf")
+        summary = {"outcome": o, "path": path, "contexts": k, "level": level,
                    "credibly_positive": int(((x > 0).mean(0) > level).sum()),
                    "mean_positive": float(n_pos.mean()), "positive_90": (int(lo), int(hi))}
         return dist, summary
@@ -645,8 +659,12 @@ def fit_mediation(spec: str | MediationSpec, data: Survey | pd.DataFrame,
         paths["indirect"] = paths["a"] * paths["b"]
         paths["total"] = paths["direct"] + paths["indirect"]
         for dfn in roles.definitions:
-            values = {**labels, **{n: paths[n] for n in paths if n not in PATHS}}
-            paths[dfn.name] = np.asarray(dfn.evaluate(values), float) * np.ones_like(paths["a"])
+            value = np.asarray(dfn.evaluate({**labels, **paths}), float) * np.ones_like(paths["a"])
+            if dfn.name in PATHS and not np.allclose(value, paths[dfn.name]):
+                raise SpecError(f"mediation spec {spec.name!r} line {dfn.line}: {dfn.name} := "
+                                f"{dfn.expression} is not the built-in {dfn.name} "
+                                "(indirect = a*b, total = c' + a*b); name it otherwise")
+            paths[dfn.name] = value
         draws[o] = paths
     fit = MediationFit(spec, equations, draws, rows, groups, areas, roles)
     if not fit.verdict.converged:
@@ -678,8 +696,9 @@ def _std_slopes(Z: np.ndarray, counts: np.ndarray, y: int, xs: list[int]) -> np.
 
 def ols_mediation(data: Survey | pd.DataFrame, spec: str | MediationSpec = "mediation",
                   n_boot: int = 2000, seed: int = 20080401, level: float = 0.9) -> pd.DataFrame:
-    """The frequentist answer per context: OLS of the mediator and of the outcome (each on
-    the rows complete for that outcome, z-scored within context), a, b, c' (``direct``),
+    """The frequentist answer per context: OLS of the mediator and of the outcome (on the
+    rows complete for every outcome, z-scored within context, as the Bayesian fit; weighted
+    least squares when the spec uses weights), a, b, c' (``direct``),
     the product of coefficients a*b (``indirect``) and ``total``, with percentile bootstrap
     intervals at ``level`` (``n_boot`` resamples of the context's respondents, re-standardised
     in each resample, seeded: :func:`bootstrap_indices`) and the classical two-sided p-value
@@ -708,11 +727,13 @@ def ols_mediation(data: Survey | pd.DataFrame, spec: str | MediationSpec = "medi
                 sub = d[(d[_GROUP] == g) & (d[_AREA] == ar)]
                 Z = sub[cols].to_numpy(float)
                 n = len(Z)
+                w = sub[_WEIGHT].to_numpy(float) if spec.weights else np.ones(n)
                 idx = bootstrap_indices(n, n_boot, seed, ctx)
                 ctx += 1
                 counts = np.zeros((n_boot, n))
                 np.add.at(counts, (np.repeat(np.arange(n_boot), n), idx.ravel()), 1.0)
-                full = np.ones((1, n))
+                counts *= w[None, :]
+                full = w[None, :]
                 est_a = _std_slopes(Z, full, 1, xm)[0, 0]
                 est_y = _std_slopes(Z, full, 2, xy)[0]
                 ba = _std_slopes(Z, counts, 1, xm)[:, 0]
@@ -722,8 +743,9 @@ def ols_mediation(data: Survey | pd.DataFrame, spec: str | MediationSpec = "medi
                 est["indirect"], boot["indirect"] = est["a"] * est["b"], ba * by[:, 0]
                 est["total"] = est["direct"] + est["indirect"]
                 boot["total"] = boot["direct"] + boot["indirect"]
-                pm_ = standardized_ols(Z[:, 1], Z[:, xm], [cols[i] for i in xm])[0]["p"].iloc[0]
-                py = standardized_ols(Z[:, 2], Z[:, xy], [cols[i] for i in xy])[0]["p"]
+                pm_ = standardized_ols(Z[:, 1], Z[:, xm], [cols[i] for i in xm],
+                                       weights=w)[0]["p"].iloc[0]
+                py = standardized_ols(Z[:, 2], Z[:, xy], [cols[i] for i in xy], weights=w)[0]["p"]
                 p = {"a": pm_, "b": py.iloc[0], "direct": py.iloc[1]}
                 for path in PATHS:
                     lo, hi = np.quantile(boot[path], [q, 1 - q])

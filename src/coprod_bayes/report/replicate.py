@@ -246,7 +246,8 @@ def _mediation_section(rep, survey, out, sampler_opts, timings, fits) -> None:
         rep.heading(f"How many contexts have a positive a-path? ({o} sample)", 3)
         rep.paragraph(f"Posterior mean number of contexts with a > 0: {summ['mean_positive']:.1f} "
                       f"of {summ['contexts']} (90% interval {summ['positive_90'][0]}-"
-                      f"{summ['positive_90'][1]}); credibly positive (P(a > 0) > 0.95): "
+                      f"{summ['positive_90'][1]}); credibly positive (P(a > 0) > "
+                      f"{summ['level']}, the one-sided counterpart of p < 0.05): "
                       f"{summ['credibly_positive']}; OLS a > 0 with p < 0.05: {n_ols}; the "
                       f"papers: {pub.get('conditions_to_efficacy', '10 of 15')}.")
         rep.table(dist.set_index("count").T, floatfmt="{:.3f}")
