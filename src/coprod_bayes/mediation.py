@@ -41,10 +41,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .classical.indexes import index_scores
 from .errors import ConvergenceWarning, SpecError, SurveyDataError
 from .fit import Verdict, fit_area_data
-from .spec.spec import Priors, Sampler, Spec
+from .spec.spec import Priors, Sampler, Spec, build_from_sections
 from .spec.syntax import Definition, parse_model
 from .survey.survey import Survey
 
@@ -262,12 +261,7 @@ class MediationSpec:
                             f"known: {sorted(allowed)}")
         if "syntax" not in model or "outcomes" not in model:
             raise SpecError(f"{where}: a mediation spec's [model] needs 'syntax' and 'outcomes'")
-        try:
-            return cls(name=data["name"], description=data.get("description", ""),
-                       priors=Priors(**data.get("priors", {})),
-                       sampler=Sampler(**data.get("sampler", {})), **model)
-        except TypeError as e:
-            raise SpecError(f"{where}: {e}") from None
+        return build_from_sections(cls, data, model, where)
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -276,25 +270,17 @@ _ID, _GROUP, _AREA, _WEIGHT = "respondent_id", "country", "area", "weight"
 
 
 def _long_from_survey(survey: Survey, spec: MediationSpec, variables: list[str]) -> pd.DataFrame:
-    cb = survey.codebook
-    if not cb.areas:
-        raise SpecError(f"mediation spec {spec.name!r}: the codebook {cb.name!r} has no policy "
-                        "areas; contexts are group x area")
-    parts = []
-    for area in cb.areas:
-        part = pd.DataFrame({_ID: survey.frame[cb.id].to_numpy(),
-                             _GROUP: survey.frame[spec.group].astype(str).to_numpy(),
-                             _AREA: area, _WEIGHT: survey.weights().to_numpy()})
-        for v in variables:
-            if v in cb.demographic_columns:
-                part[v] = survey.frame[v].to_numpy(float)
-            else:
-                try:
-                    part[v] = index_scores(survey, v, area).to_numpy()
-                except Exception as e:  # a construct without items in this area
-                    raise SpecError(f"mediation spec {spec.name!r}: {e}") from None
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True)
+    from .engines.areas import area_frame
+
+    if not survey.codebook.areas:
+        raise SpecError(f"mediation spec {spec.name!r}: the codebook {survey.codebook.name!r} "
+                        "has no policy areas; contexts are group x area")
+    try:
+        long = area_frame(survey, spec.group, variables)
+    except Exception as e:  # a construct without items in an area
+        raise SpecError(f"mediation spec {spec.name!r}: {e}") from None
+    long[_GROUP] = long[_GROUP].astype(str)
+    return long
 
 
 def mediation_frame(data: Survey | pd.DataFrame,
@@ -733,9 +719,9 @@ def ols_mediation(data: Survey | pd.DataFrame, spec: str | MediationSpec = "medi
                 counts = np.zeros((n_boot, n))
                 np.add.at(counts, (np.repeat(np.arange(n_boot), n), idx.ravel()), 1.0)
                 counts *= w[None, :]
-                full = w[None, :]
-                est_a = _std_slopes(Z, full, 1, xm)[0, 0]
-                est_y = _std_slopes(Z, full, 2, xy)[0]
+                fit_m = standardized_ols(Z[:, 1], Z[:, xm], [cols[i] for i in xm], weights=w)[0]
+                fit_y = standardized_ols(Z[:, 2], Z[:, xy], [cols[i] for i in xy], weights=w)[0]
+                est_a, est_y = fit_m["beta"].iloc[0], fit_y["beta"].to_numpy()
                 ba = _std_slopes(Z, counts, 1, xm)[:, 0]
                 by = _std_slopes(Z, counts, 2, xy)
                 est = {"a": est_a, "b": est_y[0], "direct": est_y[1]}
@@ -743,10 +729,8 @@ def ols_mediation(data: Survey | pd.DataFrame, spec: str | MediationSpec = "medi
                 est["indirect"], boot["indirect"] = est["a"] * est["b"], ba * by[:, 0]
                 est["total"] = est["direct"] + est["indirect"]
                 boot["total"] = boot["direct"] + boot["indirect"]
-                pm_ = standardized_ols(Z[:, 1], Z[:, xm], [cols[i] for i in xm],
-                                       weights=w)[0]["p"].iloc[0]
-                py = standardized_ols(Z[:, 2], Z[:, xy], [cols[i] for i in xy], weights=w)[0]["p"]
-                p = {"a": pm_, "b": py.iloc[0], "direct": py.iloc[1]}
+                p = {"a": fit_m["p"].iloc[0], "b": fit_y["p"].iloc[0],
+                     "direct": fit_y["p"].iloc[1]}
                 for path in PATHS:
                     lo, hi = np.quantile(boot[path], [q, 1 - q])
                     out.append({"outcome": o, spec.group: g, "area": ar, "path": path,

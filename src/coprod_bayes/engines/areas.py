@@ -41,7 +41,7 @@ from ..spec.spec import Spec
 from ..survey.survey import Survey
 from .regression import prior_scales
 
-__all__ = ["AreaData", "prepare_areas", "area_statistics", "build_area_model",
+__all__ = ["AreaData", "area_frame", "prepare_areas", "area_statistics", "build_area_model",
            "draw_context_coefficients"]
 
 
@@ -62,20 +62,21 @@ class AreaData:
     long: pd.DataFrame
 
 
-def _area_columns(survey: Survey, spec: Spec) -> pd.DataFrame:
-    """Long frame: respondent, country, area, weight, outcome and predictors per area."""
+def area_frame(survey: Survey, group: str, variables: list[str]) -> pd.DataFrame:
+    """Long frame, one row per respondent and policy area: ``respondent_id``, ``country``
+    (the ``group`` column's values), ``area``, ``weight`` and each of ``variables``: the
+    area's index of a construct, a demographic as coded."""
     cb = survey.codebook
     parts = []
     for area in cb.areas:
         part = pd.DataFrame({"respondent_id": survey.frame[cb.id].to_numpy(),
-                             "country": survey.frame[spec.group].to_numpy(), "area": area,
+                             "country": survey.frame[group].to_numpy(), "area": area,
                              "weight": survey.weights().to_numpy()})
-        part[spec.outcome] = index_scores(survey, spec.outcome, area).to_numpy()
-        for p in spec.predictors:
-            if p in cb.demographic_columns:
-                part[p] = survey.frame[p].to_numpy(float)
+        for v in variables:
+            if v in cb.demographic_columns:
+                part[v] = survey.frame[v].to_numpy(float)
             else:
-                part[p] = index_scores(survey, p, area).to_numpy()
+                part[v] = index_scores(survey, v, area).to_numpy()
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
 
@@ -99,7 +100,7 @@ def prepare_areas(spec: Spec, survey: Survey) -> AreaData:
         raise SpecError(f"spec {spec.name!r}: policy-area models need areas in the codebook and "
                         "a grouping column")
     try:
-        long = _area_columns(survey, spec)
+        long = area_frame(survey, spec.group, [spec.outcome, *spec.predictors])
     except Exception as e:  # an index without items in an area
         raise SpecError(f"spec {spec.name!r}: {e}") from None
     cols = [spec.outcome, *spec.predictors]

@@ -244,19 +244,9 @@ class Spec:
         extra = sorted(set(model) - allowed)
         if extra:
             raise SpecError(f"{where}: unknown key(s) {extra} in [model]; known: {sorted(allowed)}")
-        for section, klass in (("priors", Priors), ("sampler", Sampler)):
-            names = {f.name for f in fields(klass)}
-            extra = sorted(set(data.get(section, {})) - names)
-            if extra:
-                raise SpecError(f"{where}: unknown key(s) {extra} in [{section}]; known: {sorted(names)}")
         if "outcome" not in model or "predictors" not in model:
             raise SpecError(f"{where}: [model] needs 'outcome' and 'predictors'")
-        try:
-            return cls(name=data["name"], description=data.get("description", ""),
-                       priors=Priors(**data.get("priors", {})),
-                       sampler=Sampler(**data.get("sampler", {})), **model)
-        except TypeError as e:
-            raise SpecError(f"{where}: {e}") from None
+        return build_from_sections(cls, data, model, where)
 
     def validate_against(self, codebook) -> None:
         """Check that the outcome, predictors and group exist in ``codebook``.
@@ -279,6 +269,28 @@ class Spec:
         if self.group is not None and self.group not in codebook.group_columns:
             raise SpecError(f"spec {self.name!r}: grouping column {self.group!r} is absent; "
                             f"codebook {codebook.name!r} has {codebook.group_columns}")
+
+
+def build_from_sections(cls, data: dict[str, Any], model: dict[str, Any], where: str):
+    """``cls(name, description, priors, sampler, **model)`` from TOML-shaped ``data``, after
+    checking the keys of its [priors] and [sampler] sections.
+
+    Raises
+    ------
+    SpecError
+        On an unknown key (naming it, the section and the file) or a bad value.
+    """
+    for section, klass in (("priors", Priors), ("sampler", Sampler)):
+        names = {f.name for f in fields(klass)}
+        extra = sorted(set(data.get(section, {})) - names)
+        if extra:
+            raise SpecError(f"{where}: unknown key(s) {extra} in [{section}]; known: {sorted(names)}")
+    try:
+        return cls(name=data["name"], description=data.get("description", ""),
+                   priors=Priors(**data.get("priors", {})),
+                   sampler=Sampler(**data.get("sampler", {})), **model)
+    except TypeError as e:
+        raise SpecError(f"{where}: {e}") from None
 
 
 def _spec_dirs() -> list[Path]:
