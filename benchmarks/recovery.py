@@ -19,7 +19,6 @@ import platform
 import time
 import warnings
 
-import numpy as np
 import pandas as pd
 
 import coprod_bayes as cb

@@ -21,7 +21,6 @@ from coprod_bayes.latent import fit_latent
 from coprod_bayes.recovery import latent_recovery, latent_truth
 from coprod_bayes.spec import load_spec
 
-
 pytestmark = pytest.mark.slow
 
 

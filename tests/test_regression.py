@@ -12,7 +12,11 @@ from scipy import stats
 import coprod_bayes as cb
 from coprod_bayes.classical import ols_table
 from coprod_bayes.engines.regression import (
-    RegressionData, bayes_r2, build_model, draw_group_coefficients, prepare,
+    RegressionData,
+    bayes_r2,
+    build_model,
+    draw_group_coefficients,
+    prepare,
 )
 from coprod_bayes.spec import Spec, builtin_specs, load_spec
 

@@ -6,15 +6,21 @@ figures, because the microdata are not public.
 
 from . import classical, plot
 from .checks import (
-    compare_models, fit_pooling_variants, pooling_variants, posterior_predictive, prior_predictive,
+    compare_models,
+    fit_pooling_variants,
+    pooling_variants,
+    posterior_predictive,
+    prior_predictive,
 )
 from .country import country_means
-from .sem import SemFit, cfa, compare_loo, sem
+from .errors import ConvergenceWarning, CoprodError, SpecError, SurveyDataError
+from .experiment import ExperimentFit, ExperimentSpec, fit_experiment, ols_experiment
 from .fit import Fit, fit, load_fit
 from .mediation import MediationFit, MediationSpec, fit_mediation, ols_mediation
+from .sem import SemFit, cfa, compare_loo, sem
 from .spec import Spec, load_spec
-from .errors import CoprodError, ConvergenceWarning, SpecError, SurveyDataError
 from .survey import Codebook, Survey, load_codebook, read_survey
+from .survey.combine import combine
 from .survey.simulate import simulate
 
 __version__ = "0.1.0"
@@ -33,6 +39,10 @@ __all__ = [
     "posterior_predictive",
     "prior_predictive",
     "Fit",
+    "ExperimentFit",
+    "ExperimentSpec",
+    "fit_experiment",
+    "ols_experiment",
     "MediationFit",
     "MediationSpec",
     "fit_mediation",
@@ -50,4 +60,5 @@ __all__ = [
     "load_codebook",
     "read_survey",
     "simulate",
+    "combine",
 ]

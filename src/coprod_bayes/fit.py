@@ -147,6 +147,10 @@ def fit(spec: str | Path | Spec, survey: Survey, *, progress: bool = False, **sa
         from .mediation import fit_mediation
 
         return fit_mediation(spec, survey, progress)
+    if getattr(spec, "kind", None) == "experiment":
+        from .experiment import fit_experiment
+
+        return fit_experiment(spec, survey, progress)
     if spec.measurement == "latent":
         from .latent import fit_latent
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
 import time
 import warnings
-from datetime import datetime, timezone
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -114,7 +114,7 @@ def replicate(survey: Survey, out: str | Path, quick: bool = False,
                       "of the 2008 five-country survey (whose microdata are not public). The "
                       "calibration is documented in docs/simulator.md and checked by "
                       "benchmarks/calibration.py.", "note")
-    rep.paragraph(f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC with {_versions()}"
+    rep.paragraph(f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with {_versions()}"
                   f"{'; quick mode (short chains)' if quick else ''}.")
 
     classical = tables(survey)

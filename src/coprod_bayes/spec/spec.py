@@ -325,7 +325,7 @@ def load_spec(source: str | Path | Spec) -> Spec:
     >>> load_spec("table3_collective").outcome
     'collective'
     """
-    if isinstance(source, Spec) or getattr(source, "kind", None) == "mediation":
+    if isinstance(source, Spec) or getattr(source, "kind", None) in ("mediation", "experiment"):
         return source
     path = Path(source)
     if not path.suffix:
@@ -345,4 +345,8 @@ def load_spec(source: str | Path | Spec) -> Spec:
         from ..mediation import MediationSpec
 
         return MediationSpec.from_dict(data, where=str(path))
+    if isinstance(data.get("model"), dict) and data["model"].get("kind") == "experiment":
+        from ..experiment import ExperimentSpec
+
+        return ExperimentSpec.from_dict(data, where=str(path))
     return Spec.from_dict(data, where=str(path))

@@ -30,8 +30,17 @@ import yaml
 from ..published import published_betas, published_figures
 from .codebook import Codebook, load_codebook
 from .simulate import (
-    DEMOGRAPHICS, GOV, OUTCOMES, SLOPE_NAMES, _weights, demographics, draw_noise,
-    item_latent_responses, latent_state, load_design, responses,
+    DEMOGRAPHICS,
+    GOV,
+    OUTCOMES,
+    SLOPE_NAMES,
+    _weights,
+    demographics,
+    draw_noise,
+    item_latent_responses,
+    latent_state,
+    load_design,
+    responses,
 )
 
 __all__ = ["calibrate", "CalibrationSample", "fast_statistics"]

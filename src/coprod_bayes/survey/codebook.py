@@ -18,7 +18,8 @@ import yaml
 
 from ..errors import SurveyDataError
 
-__all__ = ["Scale", "Item", "Demographic", "Group", "Codebook", "load_codebook", "builtin_codebooks"]
+__all__ = ["Scale", "Item", "Harmonise", "Demographic", "Treatment", "Group", "Codebook",
+           "load_codebook", "builtin_codebooks"]
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,23 @@ class Scale:
 
 
 @dataclass(frozen=True)
+class Harmonise:
+    """How an item's codes map onto another wave's scale for the same question: ``codes``
+    maps every code of the item's own scale to a code of ``scale``. Used by
+    :func:`coprod_bayes.combine` when the waves asked a shared item on different scales."""
+
+    scale: Scale
+    codes: dict[int, int] = field(hash=False, compare=True)
+
+
+@dataclass(frozen=True)
 class Item:
     """One survey question measuring a construct.
 
     ``reverse=True`` means a high code means *less* of the construct; scoring functions
     (:meth:`Survey.scored_items`) reverse it as ``min + max - code``, the raw frame never.
+    ``harmonise`` (optional) maps the item's codes onto the scale another wave asked the same
+    question on.
     """
 
     column: str
@@ -72,6 +85,7 @@ class Item:
     area: str | None = None
     label: str = ""
     reverse: bool = False
+    harmonise: Harmonise | None = None
 
 
 @dataclass(frozen=True)
@@ -87,12 +101,29 @@ class Demographic:
 
 
 @dataclass(frozen=True)
+class Treatment:
+    """A randomised treatment indicator (0 = not shown, 1 = shown), known for everyone.
+
+    ``optional``: missing for respondents of waves without the experiment (combined surveys).
+    """
+
+    column: str
+    label: str = ""
+    optional: bool = False
+
+
+@dataclass(frozen=True)
 class Group:
-    """A grouping column (``country``, ``area``, ``wave``) with its allowed levels."""
+    """A grouping column (``country``, ``area``, ``wave``) with its allowed levels.
+
+    ``optional``: the column may be missing (in a combined survey, for the waves that did not
+    record it); otherwise every respondent needs a level.
+    """
 
     column: str
     levels: tuple[str, ...]
     labels: dict[str, str] = field(default_factory=dict, hash=False, compare=True)
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +150,8 @@ class Codebook:
     demographics: tuple[Demographic, ...] = ()
     items: tuple[Item, ...] = ()
     indexes: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=True)
+    treatments: tuple[Treatment, ...] = ()
+    constants: dict[str, str] = field(default_factory=dict, hash=False, compare=True)
     raw: dict[str, Any] = field(default_factory=dict, hash=False, compare=False, repr=False)
 
     # ------------------------------------------------------------------ look-ups
@@ -131,6 +164,11 @@ class Codebook:
     def demographic_columns(self) -> list[str]:
         """Every demographic column, in codebook order."""
         return [d.column for d in self.demographics]
+
+    @property
+    def treatment_columns(self) -> list[str]:
+        """Every randomised treatment column, in codebook order."""
+        return [t.column for t in self.treatments]
 
     @property
     def group_columns(self) -> list[str]:
@@ -169,11 +207,12 @@ class Codebook:
 
     @property
     def columns(self) -> list[str]:
-        """Every column the codebook names: id, groups, weight, demographics, items."""
+        """Every column the codebook names: id, groups, weight, treatments, demographics,
+        items."""
         cols = [self.id, *self.group_columns]
         if self.weight:
             cols.append(self.weight)
-        return cols + self.demographic_columns + self.item_columns
+        return cols + self.treatment_columns + self.demographic_columns + self.item_columns
 
 
 def builtin_codebooks() -> list[str]:
@@ -258,6 +297,26 @@ def _composite_indexes(raw: dict, constructs: dict, where: str) -> dict[str, tup
     return out
 
 
+def _harmonise(raw: Any, own: Scale, scales: dict[str, Scale], where: str) -> Harmonise | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or raw.get("scale") not in scales or not isinstance(
+            raw.get("codes"), dict):
+        raise SurveyDataError(f"{where}: 'harmonise' needs a defined 'scale' (one of "
+                              f"{sorted(scales)}) and a 'codes' mapping; got {raw!r}")
+    target = scales[raw["scale"]]
+    codes = {int(k): int(v) for k, v in raw["codes"].items()}
+    unmapped = [c for c in own.codes if c not in codes]
+    outside = sorted({v for v in codes.values() if v not in target.codes})
+    stray = sorted(set(codes) - set(own.codes))
+    if unmapped or outside or stray:
+        raise SurveyDataError(
+            f"{where}: 'harmonise' must map every code of scale {own.name!r} {list(own.codes)} "
+            f"to a code of {target.name!r} {list(target.codes)}; unmapped {unmapped}, targets "
+            f"outside {outside}, unknown source codes {stray}")
+    return Harmonise(target, codes)
+
+
 def load_codebook(source: str | Path | dict | Codebook) -> Codebook:
     """Read and validate a codebook.
 
@@ -330,7 +389,14 @@ def load_codebook(source: str | Path | dict | Codebook) -> Codebook:
         levels = tuple(str(x) for x in ((g or {}).get("levels") or ()))
         if not levels:
             raise SurveyDataError(f"codebook {where}: group {gname!r} lists no levels")
-        groups.append(Group(str(gname), levels, dict((g or {}).get("labels") or {})))
+        groups.append(Group(str(gname), levels, dict((g or {}).get("labels") or {}),
+                            bool((g or {}).get("optional", False))))
+
+    treatments = []
+    for tname, t in (raw.get("treatments") or {}).items():
+        treatments.append(Treatment(str(tname), str((t or {}).get("label", "")),
+                                    bool((t or {}).get("optional", False))))
+    constants = {str(k): str(v) for k, v in (raw.get("constants") or {}).items()}
 
     demographics = []
     for dname, d in (raw.get("demographics") or {}).items():
@@ -370,14 +436,17 @@ def load_codebook(source: str | Path | dict | Codebook) -> Codebook:
                 f"codebook's areas {list(areas)}"
             )
         items.append(Item(str(col), str(construct), scales[sname], area,
-                          str(it.get("label", "")), bool(it.get("reverse", False))))
+                          str(it.get("label", "")), bool(it.get("reverse", False)),
+                          _harmonise(it.get("harmonise"), scales[sname], scales,
+                                     f"codebook {where}: item {col!r}")))
 
     cb = Codebook(
         name=str(raw["name"]), title=str(raw.get("title", raw["name"])), id=str(raw["id"]),
         weight=raw.get("weight"), wave=None if raw.get("wave") is None else str(raw["wave"]),
         groups=tuple(groups), areas=areas, scales=scales, constructs=constructs,
         demographics=tuple(demographics), items=tuple(items), raw=raw,
-        indexes=_composite_indexes(raw, constructs, where),
+        indexes=_composite_indexes(raw, constructs, where), treatments=tuple(treatments),
+        constants=constants,
     )
     names = cb.columns
     dup = sorted({c for c in names if names.count(c) > 1})

@@ -306,7 +306,7 @@ def _planted(design: dict, cb: Codebook, levels: list[str], noninvariance) -> di
 def simulate(
     codebook: str = "eu5_2008", n_per_country: int | dict[str, int] | None = None,
     seed: int = 0, nonresponse: bool = True, noninvariance: bool | dict = False,
-    person_level: bool = False,
+    person_level: bool = False, **options,
 ) -> Survey:
     """Simulate a survey wave from the calibrated generating model.
 
@@ -336,6 +336,11 @@ def simulate(
         By default the constructs are area-specific, as calibrated to the published
         figures; a one-factor-per-construct model is then an approximation.
 
+    **options
+        For ``codebook="uk_panels_2011"``: the options of
+        :func:`coprod_bayes.survey.panels.simulate_panels` (``n_per_area``, ``nudges``,
+        ``id_start``, ``truth_population``); ``noninvariance`` is then ``{item: shift}``.
+
     Returns
     -------
     Survey
@@ -350,6 +355,17 @@ def simulate(
     (500, ['collective', 'individual'])
     """
     cb = load_codebook(codebook)
+    if cb.name == "uk_panels_2011":
+        from .panels import simulate_panels
+
+        if n_per_country is not None or person_level:
+            raise SurveyDataError("the 2011 panels have local areas, not countries, and "
+                                  "person-level constructs already: use n_per_area=..., not "
+                                  "n_per_country or person_level")
+        return simulate_panels(seed=seed, nonresponse=nonresponse,
+                               noninvariance=noninvariance or None, **options)
+    if options:
+        raise SurveyDataError(f"simulate({cb.name!r}): unknown option(s) {sorted(options)}")
     design = load_design(cb.name)
     params = load_params(cb.name)
     levels = list(cb.group("country").levels)

@@ -34,6 +34,12 @@ class Survey:
         For simulated surveys, every generating parameter.
     source : str
         Where the data came from (a path, ``"simulated"`` ...).
+    waves : dict
+        For a survey of several waves (:func:`coprod_bayes.combine`), each wave's own
+        codebook by wave label; empty for a single wave.
+    harmonised : list of dict
+        Items of a combined survey recoded onto another wave's scale by a codebook's
+        ``harmonise`` mapping: wave, item, mapping and how many responses changed.
     """
 
     frame: pd.DataFrame
@@ -41,6 +47,8 @@ class Survey:
     missing_reasons: pd.DataFrame = field(default_factory=pd.DataFrame)
     truth: dict[str, Any] | None = None
     source: str = ""
+    waves: dict[str, Codebook] = field(default_factory=dict)
+    harmonised: list[dict] = field(default_factory=list)
 
     @classmethod
     def from_frame(
@@ -107,7 +115,7 @@ class Survey:
             has = reason.notna().to_numpy()
             if has.any():
                 raw.loc[has, col] = reason[has].map(inverse).astype(float).to_numpy()
-        for col in cb.item_columns + cb.demographic_columns:
+        for col in cb.treatment_columns + cb.item_columns + cb.demographic_columns:
             if raw[col].notna().all():
                 raw[col] = raw[col].astype("int64")
         return raw
@@ -152,8 +160,8 @@ class Survey:
         return out
 
     # ------------------------------------------------------------------ long format
-    def to_long(self) -> pd.DataFrame:
-        """One row per respondent x policy area.
+    def to_long(self, area_column: str = "area") -> pd.DataFrame:
+        """One row per respondent x policy area (the policy area in ``area_column``).
 
         Each construct measured once per area becomes one column named after the construct
         (``efficacy``); a construct with several items per area becomes ``{construct}_{k}``
@@ -163,7 +171,9 @@ class Survey:
         Raises
         ------
         SurveyDataError
-            If the codebook defines no policy areas.
+            If the codebook defines no policy areas, or ``area_column`` is already a
+            grouping column (the 2011 panels' local ``area``: pass
+            ``area_column="policy_area"``).
 
         Examples
         --------
@@ -178,6 +188,11 @@ class Survey:
                 f"codebook {cb.name!r} defines no policy areas, so there is no respondent x "
                 "area table; use Survey.frame or Survey.scored_items() instead"
             )
+        if area_column in cb.group_columns:
+            raise SurveyDataError(
+                f"to_long: {area_column!r} is a grouping column of codebook {cb.name!r} (local "
+                "areas), so the policy area needs another name: to_long(area_column="
+                "'policy_area')")
         keep = [cb.id, *cb.group_columns]
         if cb.weight:
             keep.append(cb.weight)
@@ -186,7 +201,7 @@ class Survey:
         parts = []
         for area in cb.areas:
             part = self.frame[keep].copy()
-            part.insert(1, "area", area)
+            part.insert(1, area_column, area)
             for construct in cb.constructs:
                 items = cb.items_of(construct, area)
                 if len(items) == 1:
@@ -196,7 +211,7 @@ class Survey:
                         part[f"{construct}_{k}"] = scored[it.column].to_numpy()
             parts.append(part)
         long = pd.concat(parts, ignore_index=True)
-        long["area"] = pd.Categorical(long["area"], categories=list(cb.areas))
+        long[area_column] = pd.Categorical(long[area_column], categories=list(cb.areas))
         order = np.argsort(np.tile(np.arange(len(self.frame)), len(cb.areas)), kind="stable")
         return long.iloc[order].reset_index(drop=True)
 

@@ -86,7 +86,7 @@ def validate_frame(df: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, 
     SurveyDataError
         Listing every problem: a missing column, a non-numeric or out-of-range code, a
         duplicate or missing respondent id, an unknown group level, a group level with no
-        respondents, a negative, missing or non-numeric weight.
+        respondents, a negative, missing or non-numeric weight, a treatment other than 0/1.
     """
     problems: list[str] = []
     idc = codebook.id
@@ -117,6 +117,8 @@ def validate_frame(df: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, 
         col = g.column
         vals = df[col].astype("string")
         unknown = ~vals.isin(list(g.levels)).to_numpy()
+        if g.optional:
+            unknown &= vals.notna().to_numpy()
         if unknown.any():
             problems.append(
                 f"column {col!r}: unknown level(s) {sorted(set(vals[unknown].fillna('<missing>')))} "
@@ -148,6 +150,19 @@ def validate_frame(df: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, 
             )
         if not bad.any():
             out[codebook.weight] = w
+
+    for t in codebook.treatments:
+        num = _to_numeric(df, t.column, problems, idc)
+        bad = ~num.isin([0, 1]).to_numpy()
+        if t.optional:
+            bad &= df[t.column].notna().to_numpy()
+        if bad.any():
+            problems.append(
+                f"column {t.column!r}: a randomised treatment must be 0 (not shown) or 1 "
+                f"(shown) for every respondent; {_where(df, bad, idc, df[t.column])}. Fix: "
+                "recode it; an unknown assignment cannot be analysed as randomised."
+            )
+        out[t.column] = num
 
     for d in codebook.demographics:
         num = _to_numeric(df, d.column, problems, idc)

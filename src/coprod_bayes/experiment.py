@@ -1,0 +1,573 @@
+"""Randomised experiments in a survey wave: the 2x2 "nudge" factorial of the 2011 UK panels.
+
+For outcome index y (0-100) of respondent i in group g (a local area), with treatments A, B
+(0/1) and optional covariates x (z-scored over the respondents used):
+
+    y_i = m + s * (beta_g0 + beta_gA A_i + beta_gB B_i + beta_gAB A_i B_i + beta_gx' x_i + e_i)
+    e_i ~ Normal(0, sigma_g^2),   beta_g ~ Normal(mu, diag(tau)^2)    (partial pooling)
+    mu ~ Normal(0, prior scale),  tau ~ HalfNormal(prior scale),  sigma_g ~ HalfNormal(...)
+
+where m and s are the outcome's mean and SD over all respondents used, so the coefficients
+are in outcome SDs and the priors are on that scale (the spec's ``[priors]``: a nudge effect
+beyond half an SD is implausible a priori, areas' effects differ by tenths of an SD). The
+areas' coefficients are integrated out exactly (the closed-form engine of
+:mod:`coprod_bayes.engines.regression`) and drawn afterwards from their exact conditional
+posterior. Treatments keep their 0/1 coding, so ``beta_gA`` is the effect of nudge A without
+nudge B in area g, ``beta_gAB`` the interaction; the arm means, simple and main effects and
+the interaction follow per draw, in index points (times s) and in SDs.
+
+Beside them, :func:`ols_experiment` gives the frequentist answer: OLS of the same terms per
+area and pooled over areas (area fixed effects), HC3 robust standard errors, and the two-way
+ANOVA table (type II) per area and pooled.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .classical.indexes import index_scores
+from .errors import ConvergenceWarning, SpecError, SurveyDataError
+from .spec.spec import Priors, Sampler, build_from_sections
+from .survey.survey import Survey
+
+__all__ = ["ExperimentSpec", "ExperimentFit", "fit_experiment", "ols_experiment",
+           "experiment_frame", "CONTRASTS"]
+
+#: The contrasts reported, as weights on (intercept, A, B, AB): simple effects (the other
+#: nudge absent), main effects (averaged over the other nudge's two levels), interaction.
+CONTRASTS = {
+    "A (B absent)": (0, 1, 0, 0),
+    "B (A absent)": (0, 0, 1, 0),
+    "A (main)": (0, 1, 0, 0.5),
+    "B (main)": (0, 0, 1, 0.5),
+    "A x B": (0, 0, 0, 1),
+}
+ARMS = {"none": (1, 0, 0, 0), "A only": (1, 1, 0, 0), "B only": (1, 0, 1, 0),
+        "A and B": (1, 1, 1, 1)}
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """A randomised 2x2 factorial analysed in every group with partial pooling.
+
+    Parameters
+    ----------
+    name : str
+    outcomes : tuple of str
+        Constructs (or composite indexes) of the codebook whose 0-100 indexes are the
+        outcomes; one model each.
+    treatments : tuple of two str
+        The 0/1 treatment columns (the codebook's ``treatments``).
+    group : str
+        The grouping column (``"area"``) whose levels' effects are partially pooled.
+    covariates : tuple of str
+        Demographics to adjust for (z-scored), which sharpens the effects without changing
+        what they estimate under randomisation; respondents missing one are not used (and
+        counted in ``fit.rows``).
+    interaction : bool
+        Include the A x B interaction (the full factorial; default True).
+    pooling : {"partial", "none", "complete"}
+        How the groups' coefficients relate (as in the regression specs).
+    smallest_effect : float
+        The smallest effect of interest, in index points: the tables give P(effect >
+        smallest_effect), P(|effect| < smallest_effect) (the region of practical
+        equivalence) and P(effect < -smallest_effect).
+    measurement : {"index"}
+        The outcomes as 0-100 indexes (the latent version is not implemented yet).
+    weights : bool
+        Survey weights as a normalised pseudo-likelihood (randomised experiments rarely
+        need them; default False).
+    priors, sampler : Priors, Sampler
+        Prior scales in outcome SDs; sampler settings (outcome k is sampled with seed + k).
+
+    Raises
+    ------
+    SpecError
+        On a bad option.
+    """
+
+    name: str
+    outcomes: tuple[str, ...] = ("collective", "individual")
+    treatments: tuple[str, ...] = ("nudge_a", "nudge_b")
+    description: str = ""
+    group: str = "area"
+    covariates: tuple[str, ...] = ()
+    interaction: bool = True
+    pooling: str = "partial"
+    smallest_effect: float = 2.0
+    measurement: str = "index"
+    weights: bool = False
+    priors: Priors = field(default_factory=lambda: Priors(coefficient=0.5))
+    sampler: Sampler = field(default_factory=Sampler)
+
+    kind = "experiment"
+    varying = "all"
+    level = "respondent"
+
+    def __post_init__(self):
+        for name in ("outcomes", "treatments", "covariates"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        if isinstance(self.priors, dict):
+            object.__setattr__(self, "priors", Priors(**self.priors))
+        if isinstance(self.sampler, dict):
+            object.__setattr__(self, "sampler", Sampler(**self.sampler))
+        where = f"experiment spec {self.name!r}"
+        if not self.outcomes:
+            raise SpecError(f"{where}: lists no outcomes")
+        if len(self.treatments) != 2 or len(set(self.treatments)) != 2:
+            raise SpecError(f"{where}: a 2x2 factorial needs two different treatments, got "
+                            f"{list(self.treatments)}")
+        if self.pooling not in ("partial", "none", "complete"):
+            raise SpecError(f"{where}: pooling = {self.pooling!r}; choose 'partial', 'none' "
+                            "or 'complete'")
+        if self.measurement != "index":
+            raise SpecError(f"{where}: measurement = {self.measurement!r}; only 'index' is "
+                            "implemented (the latent version is not yet)")
+        if not (isinstance(self.smallest_effect, int | float) and self.smallest_effect >= 0):
+            raise SpecError(f"{where}: smallest_effect must be a number >= 0 (index points), "
+                            f"got {self.smallest_effect!r}")
+
+    @property
+    def coefficients(self) -> list[str]:
+        """Intercept, A, B, (A:B), covariates."""
+        a, b = self.treatments
+        return ["Intercept", a, b, *([f"{a}:{b}"] if self.interaction else []),
+                *self.covariates]
+
+    def with_sampler(self, **changes: Any) -> ExperimentSpec:
+        """A copy with some sampler settings changed."""
+        return replace(self, sampler=replace(self.sampler, **changes))
+
+    def validate_against(self, codebook) -> None:
+        """Check the outcomes, treatments, covariates and group against a codebook.
+
+        Raises
+        ------
+        SpecError
+            Naming what is absent and what the codebook has.
+        """
+        where = f"experiment spec {self.name!r}"
+        known = set(codebook.constructs) | set(codebook.indexes)
+        bad = [o for o in self.outcomes if o not in known]
+        if bad:
+            raise SpecError(f"{where}: outcome(s) {bad} are not constructs of codebook "
+                            f"{codebook.name!r}; known: {sorted(known)}")
+        bad = [t for t in self.treatments if t not in codebook.treatment_columns]
+        if bad:
+            raise SpecError(f"{where}: treatment(s) {bad} are not randomised treatments of "
+                            f"codebook {codebook.name!r} (its treatments: "
+                            f"{codebook.treatment_columns})")
+        bad = [c for c in self.covariates if c not in codebook.demographic_columns]
+        if bad:
+            raise SpecError(f"{where}: covariate(s) {bad} are not demographics of codebook "
+                            f"{codebook.name!r}: {codebook.demographic_columns}")
+        if self.group not in codebook.group_columns:
+            raise SpecError(f"{where}: grouping column {self.group!r} is absent; codebook "
+                            f"{codebook.name!r} has {codebook.group_columns}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "<dict>") -> ExperimentSpec:
+        """Build from TOML-shaped data (``[model] kind = "experiment"``).
+
+        Raises
+        ------
+        SpecError
+            On unknown keys, naming them and the file.
+        """
+        model = dict(data["model"])
+        model.pop("kind", None)
+        allowed = {"outcomes", "treatments", "group", "covariates", "interaction", "pooling",
+                   "smallest_effect", "measurement", "weights"}
+        extra = sorted(set(model) - allowed)
+        if extra:
+            raise SpecError(f"{where}: unknown key(s) {extra} in [model] of an experiment "
+                            f"spec; known: {sorted(allowed)}")
+        return build_from_sections(cls, data, model, where)
+
+
+# -- data ------------------------------------------------------------------------------------
+
+def experiment_frame(survey: Survey, spec: ExperimentSpec, outcome: str
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The analysis rows of one outcome: ``(frame, rows)``. ``frame`` has the respondent id,
+    group, outcome index, treatments, covariates and weight of every respondent with all of
+    them; ``rows`` counts per group the respondents, those used and those not used, with the
+    variables they lacked.
+
+    Raises
+    ------
+    SpecError
+        If the spec does not fit the codebook or a group x arm cell has fewer than two
+        usable respondents.
+    """
+    cbk = survey.codebook
+    spec.validate_against(cbk)
+    f = survey.frame
+    d = pd.DataFrame({"respondent_id": f[cbk.id].to_numpy(),
+                      "group": f[spec.group].to_numpy(),
+                      outcome: index_scores(survey, outcome).to_numpy()})
+    for c in (*spec.treatments, *spec.covariates):
+        d[c] = f[c].astype(float).to_numpy()
+    d["weight"] = survey.weights().to_numpy()
+    need = [outcome, *spec.treatments, *spec.covariates]
+    complete = d[need].notna().all(axis=1)
+    levels = [lv for lv in survey.levels(spec.group) if (d["group"] == lv).any()]
+    rows = []
+    for g in levels:
+        sel = d["group"] == g
+        miss = {c: int(d.loc[sel, c].isna().sum()) for c in need}
+        rows.append({spec.group: g, "respondents": int(sel.sum()),
+                     "used": int((sel & complete).sum()),
+                     "not_used": int((sel & ~complete).sum()),
+                     "missing_by_variable": ", ".join(f"{k}: {v}" for k, v in miss.items() if v)})
+    rows = pd.DataFrame(rows)
+    d = d[complete].reset_index(drop=True)
+    a, b = spec.treatments
+    cells = d.groupby(["group", a, b]).size().unstack([1, 2], fill_value=0)
+    thin = [(g, f"{a}={int(i)}, {b}={int(j)}", int(cells.at[g, (i, j)]) if (i, j) in cells else 0)
+            for g in levels for i in (0.0, 1.0) for j in (0.0, 1.0)
+            if g not in cells.index or (i, j) not in cells.columns or cells.at[g, (i, j)] < 2]
+    if thin:
+        raise SpecError(f"experiment spec {spec.name!r}, outcome {outcome!r}: arms with fewer "
+                        f"than two usable respondents (group, arm, n): {thin}")
+    d.attrs["levels"] = levels
+    return d, rows
+
+
+def _regression_data(d: pd.DataFrame, spec: ExperimentSpec, outcome: str, rows: pd.DataFrame):
+    from .engines.regression import RegressionData
+
+    levels = d.attrs["levels"]
+    gi = d["group"].map({g: k for k, g in enumerate(levels)}).to_numpy(int)
+    w = d["weight"].to_numpy(float, copy=True) if spec.weights else np.ones(len(d))
+    for k in range(len(levels)):
+        sel = gi == k
+        w[sel] *= sel.sum() / w[sel].sum()
+    y_raw = d[outcome].to_numpy(float)
+    m = np.average(y_raw, weights=w)
+    s = np.sqrt(np.average((y_raw - m) ** 2, weights=w))
+    if not s > 0:
+        raise SurveyDataError(f"outcome {outcome!r} does not vary among the respondents used")
+    y = (y_raw - m) / s
+    a, b = spec.treatments
+    A, B = d[a].to_numpy(float), d[b].to_numpy(float)
+    cols = [np.ones(len(d)), A, B] + ([A * B] if spec.interaction else [])
+    for c in spec.covariates:
+        x = d[c].to_numpy(float)
+        cols.append((x - np.average(x, weights=w)) / np.sqrt(np.cov(x, aweights=w)))
+    X = np.column_stack(cols)
+    G, p = len(levels), X.shape[1]
+    XtX, Xty, yty, n = np.zeros((G, p, p)), np.zeros((G, p)), np.zeros(G), np.zeros(G)
+    for k in range(G):
+        sel = gi == k
+        Xw = X[sel] * w[sel, None]
+        XtX[k], Xty[k] = Xw.T @ X[sel], Xw.T @ y[sel]
+        yty[k], n[k] = float(np.sum(w[sel] * y[sel] ** 2)), w[sel].sum()
+    return RegressionData([str(g) for g in levels], spec.coefficients, XtX, Xty, yty, n, X, y,
+                          w, gi, d["respondent_id"].to_numpy(), rows, np.full(G, m),
+                          np.full(G, s))
+
+
+# -- fit -------------------------------------------------------------------------------------
+
+def _weights(wts, p: int, interaction: bool) -> np.ndarray | None:
+    """A contrast's or arm's weights on the p coefficients (intercept, A, B, [AB], ...);
+    None for the interaction contrast of a model without one."""
+    w = np.zeros(p)
+    w[:3] = wts[:3]
+    if interaction:
+        w[3] = wts[3]
+    elif not any(wts[:3]):  # the interaction itself
+        return None
+    return w
+
+
+def _hdi(x: np.ndarray, prob: float) -> tuple[float, float]:
+    import arviz as az
+
+    lo, hi = az.hdi(np.asarray(x, float), hdi_prob=prob)
+    return float(lo), float(hi)
+
+
+class ExperimentFit:
+    """A fitted experiment: per outcome, the posterior of every group's coefficients.
+
+    Attributes
+    ----------
+    spec : ExperimentSpec
+    idata : dict of str to arviz.InferenceData
+        Per outcome: ``mu``, ``tau``, ``sigma`` and the derived ``beta`` (chain, draw,
+        group, coef), in outcome SDs.
+    scale : dict of str to (float, float)
+        Per outcome, the mean and SD (index points) the coefficients are relative to.
+    verdict : Verdict
+        Over every outcome's model.
+    rows : DataFrame
+        Respondents per outcome and group: used, not used, and the variables they lacked.
+    """
+
+    def __init__(self, spec, idata, data, verdicts, rows, sizes):
+        self.spec, self.idata, self._data = spec, idata, data
+        self.verdicts, self.rows, self._sizes = verdicts, rows, sizes
+        self.scale = {o: (float(d.y_loc[0]), float(d.y_scale[0])) for o, d in data.items()}
+        from .fit import Verdict
+
+        vs = list(verdicts.values())
+        self.verdict = Verdict(all(v.converged for v in vs), max(v.max_rhat for v in vs),
+                               min(v.min_ess_bulk for v in vs), min(v.min_ess_tail for v in vs),
+                               sum(v.divergences for v in vs),
+                               tuple(f"{o}: {p}" for o, v in verdicts.items() for p in v.problems))
+
+    def __repr__(self) -> str:
+        return f"ExperimentFit({self.spec.name!r}, {list(self.idata)}; {self.verdict.headline})"
+
+    @property
+    def groups(self) -> list[str]:
+        return self._data[self.spec.outcomes[0]].groups
+
+    def _beta(self, outcome: str) -> np.ndarray:
+        b = self.idata[outcome].posterior["beta"].values
+        return b.reshape(-1, *b.shape[2:])  # (S, G, p)
+
+    def _levels(self, outcome: str) -> dict[str, np.ndarray]:
+        """Per-draw coefficient vectors (S, p) of every group, of the respondent-weighted
+        average over the groups (``"all"``) and of the population (``"population"``: mu,
+        a new group's expected coefficients)."""
+        beta = self._beta(outcome)
+        out = {g: beta[:, k] for k, g in enumerate(self.groups)}
+        n = self._sizes[outcome]
+        out["all"] = np.einsum("sgp,g->sp", beta, n / n.sum())
+        post = self.idata[outcome].posterior
+        if "mu" in post:
+            out["population"] = post["mu"].values.reshape(len(beta), -1)
+        return out
+
+    def draws(self, outcome: str, what: str = "contrasts") -> pd.DataFrame:
+        """Per-draw values in index points: columns ``(level, contrast)`` for ``what =
+        "contrasts"`` or ``(level, arm)`` for ``"arms"``; ``level`` is a group, ``all``
+        (the respondent-weighted average over the groups) or ``population``."""
+        m, s = self.scale[outcome]
+        table = CONTRASTS if what == "contrasts" else ARMS
+        cols = {}
+        for level, coef in self._levels(outcome).items():
+            for name, wts in table.items():
+                w = _weights(wts, coef.shape[1], self.spec.interaction)
+                if w is None:
+                    continue
+                v = coef @ w
+                cols[(level, name)] = (m + s * v) if what == "arms" else s * v
+        return pd.DataFrame(cols)
+
+    def _summarise(self, outcome: str, what: str, hdi_prob: float) -> pd.DataFrame:
+        d = self.draws(outcome, what)
+        s = self.scale[outcome][1]
+        sesoi = float(self.spec.smallest_effect)
+        rows = []
+        for (level, name), x in d.items():
+            x = x.to_numpy()
+            lo, hi = _hdi(x, hdi_prob)
+            row = {"outcome": outcome, "level": level, what[:-1]: name, "mean": x.mean(),
+                   "sd": x.std(ddof=1), "lower": lo, "upper": hi}
+            if what == "contrasts":
+                row.update({"d": x.mean() / s, "p_positive": float((x > 0).mean()),
+                            "p_above": float((x > sesoi).mean()),
+                            "p_rope": float((np.abs(x) < sesoi).mean()),
+                            "p_below": float((x < -sesoi).mean())})
+            rows.append(row)
+        out = pd.DataFrame(rows)
+        out.attrs.update(hdi_prob=hdi_prob, smallest_effect=sesoi, verdict=self.verdict.headline)
+        return out
+
+    def contrasts(self, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """Every contrast per outcome and level (group, ``all``, ``population``), in index
+        points: mean, sd, HDI, ``d`` (mean / the outcome's SD), P(> 0), P(> smallest_effect),
+        P(|effect| < smallest_effect) and P(< -smallest_effect).
+
+        Raises
+        ------
+        ConvergenceWarning
+            (warns) if the fit did not converge.
+        """
+        self._warn()
+        return pd.concat([self._summarise(o, "contrasts", hdi_prob) for o in self.spec.outcomes],
+                         ignore_index=True)
+
+    def arms(self, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """The mean index of every arm per outcome and level, in index points, with HDI."""
+        self._warn()
+        return pd.concat([self._summarise(o, "arms", hdi_prob) for o in self.spec.outcomes],
+                         ignore_index=True)
+
+    def heterogeneity(self, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """The between-group SD of every coefficient (``tau``), in index points."""
+        rows = []
+        for o in self.spec.outcomes:
+            post = self.idata[o].posterior
+            if "tau" not in post:
+                continue
+            t = post["tau"].values.reshape(-1, post["tau"].shape[-1]) * self.scale[o][1]
+            for k, c in enumerate(post["tau"].coords["varying"].values):
+                lo, hi = _hdi(t[:, k], hdi_prob)
+                rows.append({"outcome": o, "coef": str(c), "mean": t[:, k].mean(),
+                             "sd": t[:, k].std(ddof=1), "lower": lo, "upper": hi})
+        return pd.DataFrame(rows)
+
+    def compare(self, ols: dict[str, pd.DataFrame], hdi_prob: float = 0.9) -> pd.DataFrame:
+        """The posterior contrasts beside OLS (:func:`ols_experiment`): one row per outcome,
+        level and contrast; the OLS ``pooled`` row sits beside the posterior's ``all``."""
+        post = self.contrasts(hdi_prob)
+        o = ols["contrasts"].rename(columns={"estimate": "ols", "se": "ols_se",
+                                             "lower": "ols_lower", "upper": "ols_upper",
+                                             "p": "ols_p"})
+        o["level"] = o["level"].replace({"pooled": "all"})
+        return post.merge(o[["outcome", "level", "contrast", "ols", "ols_se", "ols_lower",
+                             "ols_upper", "ols_p"]], on=["outcome", "level", "contrast"],
+                          how="left")
+
+    def _warn(self) -> None:
+        if not self.verdict.converged:
+            warnings.warn(f"{self.spec.name}: {self.verdict.headline}", ConvergenceWarning,
+                          stacklevel=3)
+
+
+def fit_experiment(spec: ExperimentSpec | str, survey: Survey, progress: bool = False,
+                   **sampler_options) -> ExperimentFit:
+    """Fit an experiment spec (see the module docstring) to a survey.
+
+    Parameters
+    ----------
+    spec : ExperimentSpec or str
+        A spec or the name of a built-in one (``"nudge_experiment"``).
+    survey : Survey
+        With the spec's treatments and group (``cb.simulate("uk_panels_2011")``).
+    progress : bool
+    **sampler_options
+        Override the spec's sampler settings.
+
+    Returns
+    -------
+    ExperimentFit
+
+    Raises
+    ------
+    SpecError
+        If the spec does not fit the survey.
+
+    Warns
+    -----
+    ConvergenceWarning
+        If any outcome's model did not converge.
+
+    Examples
+    --------
+    >>> s = cb.simulate("uk_panels_2011", seed=1)           # doctest: +SKIP
+    >>> fit = cb.fit_experiment("nudge_experiment", s)      # doctest: +SKIP
+    >>> fit.contrasts().query("level == 'all'")              # doctest: +SKIP
+    """
+    from .engines import regression
+    from .fit import assess, sample
+    from .spec import load_spec
+
+    spec = load_spec(spec)
+    if getattr(spec, "kind", None) != "experiment":
+        raise SpecError(f"spec {spec.name!r} is not an experiment spec")
+    if sampler_options:
+        spec = spec.with_sampler(**sampler_options)
+    idata, data, verdicts, rows, sizes = {}, {}, {}, [], {}
+    for k, outcome in enumerate(spec.outcomes):
+        d, r = experiment_frame(survey, spec, outcome)
+        rd = _regression_data(d, spec, outcome, r)
+        model = regression.build_model(spec, rd)
+        sd = sample(model, replace(spec.sampler, seed=spec.sampler.seed + k), progress=progress)
+        beta = regression.draw_group_coefficients(spec, rd, sd.posterior, spec.sampler.seed + k)
+        post = sd.posterior
+        post["beta"] = (("chain", "draw", "group", "coef"), beta)
+        sd.posterior = post.assign_coords(group=rd.groups, coef=rd.coefficients)
+        free = [v for v in ("mu", "tau", "sigma") if v in sd.posterior]
+        verdicts[outcome] = assess(sd, [*free, "beta"])
+        idata[outcome], data[outcome], sizes[outcome] = sd, rd, rd.n
+        rows.append(r.assign(outcome=outcome))
+    fit = ExperimentFit(spec, idata, data, verdicts,
+                        pd.concat(rows, ignore_index=True), sizes)
+    if not fit.verdict.converged:
+        warnings.warn(f"{spec.name}: {fit.verdict.headline}", ConvergenceWarning, stacklevel=2)
+    return fit
+
+
+# -- frequentist -----------------------------------------------------------------------------
+
+def ols_experiment(survey: Survey, spec: ExperimentSpec | str, level: float = 0.95
+                   ) -> dict[str, pd.DataFrame]:
+    """The frequentist answer: per outcome, OLS of the outcome index on the treatments (and
+    their interaction and the covariates) in every group and pooled over groups (with group
+    fixed effects), HC3 robust standard errors; and the two-way ANOVA (type II).
+
+    Returns
+    -------
+    dict
+        ``contrasts``: one row per outcome, level (group or ``pooled``) and contrast
+        (:data:`CONTRASTS`): estimate, robust SE, ``level`` confidence interval, p-value, n.
+        ``anova``: per outcome and level, each term's sum of squares, df, F and p.
+    """
+    import statsmodels.api as sm
+    from scipy import stats
+    from statsmodels.stats.anova import anova_lm
+
+    from .spec import load_spec
+
+    spec = load_spec(spec)
+    a, b = spec.treatments
+    rows, anovas = [], []
+    z = stats.norm.ppf(0.5 + level / 2)
+    for outcome in spec.outcomes:
+        d, _ = experiment_frame(survey, spec, outcome)
+        levels = d.attrs["levels"]
+        for lev in [*levels, "pooled"]:
+            sub = d if lev == "pooled" else d[d["group"] == lev]
+            cols = {"const": np.ones(len(sub)), a: sub[a].to_numpy(), b: sub[b].to_numpy()}
+            if spec.interaction:
+                cols[f"{a}:{b}"] = sub[a].to_numpy() * sub[b].to_numpy()
+            for c in spec.covariates:
+                cols[c] = sub[c].to_numpy()
+            X = pd.DataFrame(cols)
+            if lev == "pooled":
+                for g in levels[1:]:
+                    X[f"group[{g}]"] = (sub["group"] == g).to_numpy(float)
+            y = sub[outcome].to_numpy()
+            wls = (sm.WLS(y, X, weights=sub["weight"].to_numpy()) if spec.weights
+                   else sm.OLS(y, X))
+            res = wls.fit(cov_type="HC3")
+            names = list(X.columns)
+            for cname, wts in CONTRASTS.items():
+                w = _weights(wts, len(names), spec.interaction)
+                if w is None:
+                    continue
+                est = float(w @ res.params.to_numpy())
+                se = float(np.sqrt(w @ res.cov_params().to_numpy() @ w))
+                rows.append({"outcome": outcome, "level": str(lev), "contrast": cname,
+                             "estimate": est, "se": se, "lower": est - z * se,
+                             "upper": est + z * se, "p": float(2 * stats.norm.sf(abs(est / se))),
+                             "n": len(sub)})
+            # two-way ANOVA (type II) on the same terms
+            frame = pd.DataFrame({"y": y, "A": sub[a].to_numpy(), "B": sub[b].to_numpy(),
+                                  "g": sub["group"].astype(str).to_numpy()})
+            for c in spec.covariates:
+                frame[c] = sub[c].to_numpy()
+            rhs = "C(A) * C(B)" if spec.interaction else "C(A) + C(B)"
+            rhs += "".join(f" + {c}" for c in spec.covariates)
+            if lev == "pooled":
+                rhs += " + C(g)"
+            import statsmodels.formula.api as smf
+
+            tab = anova_lm(smf.ols(f"y ~ {rhs}", frame).fit(), typ=2)
+            tab = tab.reset_index().rename(columns={"index": "term", "sum_sq": "sum_sq",
+                                                    "PR(>F)": "p"})
+            tab["term"] = tab["term"].replace({"C(A)": a, "C(B)": b, "C(A):C(B)": f"{a}:{b}",
+                                               "C(g)": spec.group})
+            anovas.append(tab.assign(outcome=outcome, level=str(lev)))
+    return {"contrasts": pd.DataFrame(rows), "anova": pd.concat(anovas, ignore_index=True)}
