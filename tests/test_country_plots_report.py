@@ -99,7 +99,8 @@ def test_compare_layout_and_renderings(table3, survey):
 def test_replicate_writes_a_report(survey, tmp_path):
     from coprod_bayes.report import replicate
 
-    result = replicate(survey, tmp_path, quick=True, specs=["table3_collective"], mediation=False)
+    result = replicate(survey, tmp_path, quick=True, specs=["table3_collective"], mediation=False,
+                       panels=False)
     text = result["report"].read_text()
     assert "synthetic" in text
     import html as html_lib

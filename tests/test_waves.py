@@ -296,3 +296,72 @@ def test_nudge_tables_are_consistent_with_the_draws(nudge_fit):
     row = c.loc["A (B absent)"]
     assert row["p_above"] == pytest.approx((d > 2.0).mean())
     assert nudge_fit.heterogeneity()["mean"].gt(0).all()
+
+
+def test_report_section_of_the_experiment(eu, panels, nudge_fit, tmp_path):
+    """The replicate report's 2011 section: the arms, the contrasts beside OLS and the
+    planted values, the ANOVA, one figure per outcome and the combined waves."""
+    from coprod_bayes.report.html import HtmlReport
+    from coprod_bayes.report.replicate import _nudge_section
+
+    for sub in ("tables", "figures"):
+        (tmp_path / sub).mkdir()
+    rep = HtmlReport("t")
+    fits = {"nudge_experiment": nudge_fit}
+    _nudge_section(rep, eu, panels, tmp_path, {}, {}, fits)
+    text = rep.render()
+    assert "nudge experiment" in text and "Two-way ANOVA" in text
+    assert text.count("data:image/png;base64,") == 2
+    assert "collective_safety_2 (" in text  # the harmonised item is reported
+    saved = pd.read_csv(tmp_path / "tables" / "nudge_compare.csv")
+    # 2 outcomes x (4 areas + all + population) x 5 contrasts; planted for areas and all
+    assert len(saved) == 2 * 6 * 5
+    assert saved.loc[saved["level"] != "population", "truth"].notna().all()
+    lb = saved[(saved.outcome == "collective") & (saved.level == "LB")].set_index("contrast")
+    planted = panels.truth["arm_indexes"].query("outcome == 'collective' and area == 'LB'")
+    e = planted.set_index("arm")["index"]
+    assert lb.at["A (B absent)", "truth"] == pytest.approx(e["A only"] - e["none"])
+
+
+@pytest.mark.slow
+def test_wave_invariance_flags_the_item_planted_in_2011():
+    """2008 (person-level constructs, the 2011 design's model class) and 2011 with every
+    threshold of "take part in a group on the environment" shifted by +1 logit in 2011:
+    approximate invariance across the two waves flags that item's thresholds, and no other
+    threshold or loading of the six shared collective items."""
+    a = cb.simulate(n_per_country=200, seed=7, person_level=True)
+    b = cb.simulate("uk_panels_2011", n_per_area=250, seed=7, truth_population=2000,
+                    noninvariance={"collective_environment_1": 1.0})
+    fit = cb.wave_invariance(cb.combine(a, b), ["collective"], target_accept=0.98)
+    assert fit.verdict.converged, fit.verdict.headline
+    inv = fit.noninvariance()
+    flagged = set(map(tuple, inv.loc[inv["flagged"] & (inv["group"] == "2011"),
+                                     ["item", "kind"]].to_numpy()))
+    assert flagged == {("collective_environment_1", "threshold")}, inv.to_string()
+    effects = cb.wave_effects(fit)
+    assert set(effects["wave"]) == {"2008", "2011"}
+
+
+def test_cli_experiment_report(panels, nudge_fit, tmp_path, capsys):
+    from coprod_bayes import cli
+
+    cli._experiment_report(nudge_fit, panels, tmp_path, "svg")
+    cmp = pd.read_csv(tmp_path / "nudge_experiment_compare.csv")
+    assert len(cmp) == 2 * 6 * 5 and cmp["ols"].notna().sum() == 2 * 5 * 5
+    arms = pd.read_csv(tmp_path / "nudge_experiment_arms.csv")
+    assert set(arms["arm"]) == {"none", "A only", "B only", "A and B"}
+    for o in ("collective", "individual"):
+        assert (tmp_path / f"nudge_experiment_{o}.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_cli_simulate_panels(tmp_path):
+    from typer.testing import CliRunner
+
+    from coprod_bayes.cli import app
+
+    out = tmp_path / "p.csv"
+    res = CliRunner().invoke(app, ["simulate", "--out", str(out), "--codebook", "uk_panels_2011",
+                                   "--n-per-country", "30"])
+    assert res.exit_code == 0, res.output
+    s = cb.read_survey(out, codebook="uk_panels_2011")
+    assert s.n_respondents == 120 and s.frame.groupby("area").size().eq(30).all()

@@ -21,6 +21,7 @@ from .sem import SemFit, cfa, compare_loo, sem
 from .spec import Spec, load_spec
 from .survey import Codebook, Survey, load_codebook, read_survey
 from .survey.combine import combine
+from .waves import wave_effects, wave_invariance
 from .survey.simulate import simulate
 
 __version__ = "0.1.0"
@@ -61,4 +62,6 @@ __all__ = [
     "read_survey",
     "simulate",
     "combine",
+    "wave_invariance",
+    "wave_effects",
 ]

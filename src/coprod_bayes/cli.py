@@ -99,14 +99,18 @@ def simulate(
     out: Annotated[Path, typer.Option("--out", help="Output file: .csv, .parquet, .sav or .dta")],
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     n_per_country: Annotated[int | None, typer.Option(
-        "--n-per-country", help="Respondents per country (default: the published sizes).")] = None,
+        "--n-per-country",
+        help="Respondents per country (per local area for uk_panels_2011; default: the "
+             "published sizes).")] = None,
     codebook: CodebookOpt = "eu5_2008",
 ) -> None:
     """Simulate a survey wave from the calibrated model and write its raw codes."""
     from .survey.simulate import simulate as _simulate
 
     try:
-        survey = _simulate(codebook=codebook, n_per_country=n_per_country, seed=seed)
+        size = ({"n_per_area": n_per_country} if codebook == "uk_panels_2011" and n_per_country
+                else {"n_per_country": n_per_country})
+        survey = _simulate(codebook=codebook, seed=seed, **size)
         write_frame(survey.to_raw(), out)
     except CoprodError as e:
         _fail(e)
@@ -264,6 +268,34 @@ def _mediation_report(result, survey, out: Path, figure_format: str) -> None:
                   f"{name}_forest.{figure_format}")
 
 
+def _experiment_report(result, survey, out: Path, figure_format: str) -> None:
+    """An experiment fit's verdict, its contrasts beside OLS (HC3), the arms and figures."""
+    import matplotlib.pyplot as plt
+
+    from . import plot
+    from .experiment import experiment_layout, ols_experiment
+
+    out.mkdir(parents=True, exist_ok=True)
+    name = result.spec.name
+    console.print(result.verdict.headline)
+    ols = ols_experiment(survey, result.spec)
+    cmp = result.compare(ols)
+    cmp.to_csv(out / f"{name}_compare.csv", index=False)
+    result.arms().to_csv(out / f"{name}_arms.csv", index=False)
+    ols["anova"].to_csv(out / f"{name}_anova.csv", index=False)
+    _print_frame(experiment_layout(cmp, ("A (main)", "B (main)", "A x B")),
+                 f"{name}: contrasts in index points, posterior mean [90% HDI] beside OLS "
+                 f"(HC3 SE); sesoi = {result.spec.smallest_effect:g}", index=False)
+    written = []
+    for o in result.spec.outcomes:
+        fig = plot.nudge_effects(result, ols, outcome=o)
+        fig.savefig(out / f"{name}_{o}.{figure_format}", dpi=90)
+        plt.close(fig)
+        written.append(f"{name}_{o}.{figure_format}")
+    console.print(f"wrote {out}/{name}_compare.csv, {name}_arms.csv, {name}_anova.csv, "
+                  + ", ".join(written))
+
+
 @app.command("fit")
 def fit_command(
     spec: Annotated[str, typer.Argument(help="Built-in spec name or path to a TOML spec.")],
@@ -287,6 +319,11 @@ def fit_command(
     if figure_format not in ("png", "svg"):
         _fail(CoprodError(f"--format {figure_format!r}: use png or svg"))
     try:
+        from .spec import load_spec
+
+        if (data is None and codebook == "eu5_2008"
+                and getattr(load_spec(spec), "kind", None) == "experiment"):
+            codebook = "uk_panels_2011"  # the embedded data with an experiment
         survey = _load(data, codebook)
         # the verdict is printed below, first; the warning itself would only repeat it
         with console.status(f"fitting {spec} ..."), warnings.catch_warnings():
@@ -294,6 +331,9 @@ def fit_command(
             result = _fit(spec, survey, **options)
         if getattr(result.spec, "kind", None) == "mediation":
             _mediation_report(result, survey, out, figure_format)
+            return
+        if getattr(result.spec, "kind", None) == "experiment":
+            _experiment_report(result, survey, out, figure_format)
             return
         if result.spec.measurement == "latent":
             _latent_report(result, _tables(survey), out)

@@ -36,7 +36,7 @@ from .spec.spec import Priors, Sampler, build_from_sections
 from .survey.survey import Survey
 
 __all__ = ["ExperimentSpec", "ExperimentFit", "fit_experiment", "ols_experiment",
-           "experiment_frame", "CONTRASTS"]
+           "experiment_frame", "experiment_layout", "planted_contrasts", "CONTRASTS"]
 
 #: The contrasts reported, as weights on (intercept, A, B, AB): simple effects (the other
 #: nudge absent), main effects (averaged over the other nudge's two levels), interaction.
@@ -571,3 +571,53 @@ def ols_experiment(survey: Survey, spec: ExperimentSpec | str, level: float = 0.
                                                "C(g)": spec.group})
             anovas.append(tab.assign(outcome=outcome, level=str(lev)))
     return {"contrasts": pd.DataFrame(rows), "anova": pd.concat(anovas, ignore_index=True)}
+
+
+def experiment_layout(cmp: pd.DataFrame, contrasts: tuple[str, ...] = (
+        "A (main)", "B (main)", "A x B", "A (B absent)", "B (A absent)")) -> pd.DataFrame:
+    """:meth:`ExperimentFit.compare` as a readable table: one row per outcome, level and
+    contrast, the posterior as ``mean [lower, upper]`` with P(> 0) and the ROPE
+    probabilities, OLS as ``estimate (robust SE)`` with its p-value (``pooled`` beside
+    ``all``)."""
+    t = cmp[cmp["contrast"].isin(contrasts)].copy()
+    t["contrast"] = pd.Categorical(t["contrast"], categories=list(contrasts), ordered=True)
+    t = t.sort_values(["outcome", "contrast"], kind="stable")
+    out = pd.DataFrame({
+        "outcome": t["outcome"], "level": t["level"], "contrast": t["contrast"].astype(str),
+        "posterior": [f"{m:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+                      for m, lo, hi in zip(t["mean"], t["lower"], t["upper"], strict=True)],
+        "P(>0)": t["p_positive"].round(2), "P(>+sesoi)": t["p_above"].round(2),
+        "P(rope)": t["p_rope"].round(2), "P(<-sesoi)": t["p_below"].round(2),
+        "OLS (HC3 SE)": [f"{e:+.2f} ({s:.2f})" if pd.notna(e) else ""
+                         for e, s in zip(t["ols"], t["ols_se"], strict=True)],
+        "OLS p": t["ols_p"].round(3),
+    })
+    if "truth" in t.columns:
+        out["planted"] = t["truth"].round(2)
+    return out.reset_index(drop=True)
+
+
+def planted_contrasts(survey: Survey) -> pd.DataFrame:
+    """For a simulated 2011 wave: the planted contrasts in index points (from the expected
+    index of every group x arm in ``survey.truth["arm_indexes"]``), columns ``outcome``,
+    ``level``, ``contrast``, ``truth``, for every contrast of :data:`CONTRASTS` per group and
+    for the respondent-weighted average over groups (``all``)."""
+    if not survey.truth or "arm_indexes" not in survey.truth:
+        raise SpecError("planted_contrasts needs a simulated 2011 wave (cb.simulate("
+                        "'uk_panels_2011'))")
+    t = survey.truth["arm_indexes"]
+    n = survey.frame["area"].value_counts()
+    rows = []
+    for (o, g), sub in t.groupby(["outcome", "area"], sort=False):
+        e = sub.set_index("arm")["index"]
+        coef = np.array([e["none"], e["A only"] - e["none"], e["B only"] - e["none"],
+                         e["A and B"] - e["A only"] - e["B only"] + e["none"]])
+        for name, w in CONTRASTS.items():
+            rows.append({"outcome": o, "level": g, "contrast": name,
+                         "truth": float(np.dot(w, coef)), "n": int(n.get(g, 0))})
+    out = pd.DataFrame(rows)
+    avg = (out.assign(wt=out["truth"] * out["n"]).groupby(["outcome", "contrast"], sort=False)
+           .agg(wt=("wt", "sum"), n=("n", "sum")).reset_index())
+    avg = avg.assign(level="all", truth=avg["wt"] / avg["n"])
+    return pd.concat([out, avg[["outcome", "level", "contrast", "truth", "n"]]],
+                     ignore_index=True).drop(columns="n")

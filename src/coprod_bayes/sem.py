@@ -247,10 +247,30 @@ class SemFit:
         mean, and with it every other group's deviation; the median stays with the
         majority. (The median of the *other* groups fails with three groups: it is then the
         mean of the two others, one of them the deviant.)
+
+        With two groups (two survey waves) the groups' deviations are mirror images, so the
+        reference is instead the median over the items of the same kind of that group's
+        deviations, per draw: an item is flagged when it moves between the groups unlike
+        the majority of items. Only items answered in every group are reported and enter
+        the median (``shared`` is False for the others, which have no deviation to test);
+        this needs at least three shared items.
         """
-        if self.invariance != "approximate" or len(self.groups) < 3:
+        if self.invariance != "approximate" or len(self.groups) < 2:
             raise SpecError("noninvariance(): fit with group=..., invariance='approximate' and "
-                            "at least three groups")
+                            "at least two groups")
+        two = len(self.groups) == 2
+        dat = self.data
+        seen = np.zeros((len(dat.indicators), len(self.groups)), bool)
+        oi = np.array([dat.indicators.index(v) for v in dat.ordinal], int)
+        ci = np.array([dat.indicators.index(v) for v in dat.continuous], int)
+        if len(dat.o_item):
+            seen[oi[dat.o_item], dat.g[dat.o_resp]] = True
+        if len(dat.c_item):
+            seen[ci[dat.c_item], dat.g[dat.c_resp]] = True
+        shared = dict(zip(dat.indicators, seen.all(axis=1), strict=True))
+        if two and sum(shared.values()) < 3:
+            raise SpecError("noninvariance(): with two groups at least three items must be "
+                            f"answered in both; shared: {[v for v, s in shared.items() if s]}")
         post = self.idata.posterior
         parts = []
         if "threshold_shift" in post:
@@ -264,14 +284,21 @@ class SemFit:
                       self._flat("loading_width")))
         rows = []
         for kind, items, dev, width in parts:
+            common = np.array([shared[v] for v in items])
             for j, v in enumerate(items):
                 for k, g in enumerate(self.groups):
-                    others = np.median(dev[:, j, :], axis=1)
                     r = _row(dev[:, j, k], hdi_prob, item=v, group=g, kind=kind)
-                    vs = dev[:, j, k] - others
-                    lo, hi = az.hdi(vs, hdi_prob=hdi_prob)
-                    r.update(vs_others=vs.mean(), vs_lower=lo, vs_upper=hi,
-                             width=width[:, j].mean(), flagged=bool(lo > 0 or hi < 0))
+                    r.update(shared=bool(shared[v]), width=width[:, j].mean())
+                    if shared[v] and (not two or common.sum() >= 3):
+                        ref = (np.median(dev[:, common, k], axis=1) if two
+                               else np.median(dev[:, j, :], axis=1))
+                        vs = dev[:, j, k] - ref
+                        lo, hi = az.hdi(vs, hdi_prob=hdi_prob)
+                        r.update(vs_others=vs.mean(), vs_lower=lo, vs_upper=hi,
+                                 flagged=bool(lo > 0 or hi < 0))
+                    else:
+                        r.update(vs_others=np.nan, vs_lower=np.nan, vs_upper=np.nan,
+                                 flagged=False)
                     rows.append(r)
         return pd.DataFrame(rows)
 

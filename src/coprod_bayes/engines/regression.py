@@ -170,9 +170,25 @@ def build_model(spec: Spec, data: RegressionData) -> pm.Model:
     loc, between = prior_scales(spec, p)
     v_idx = np.flatnonzero(varies)
     with pm.Model(coords=coords) as model:
+        post = getattr(pr, "posterior", None)
         if spec.pooling == "none":
             mu, tau_v = pt.zeros(p), pt.as_tensor(loc)
             v_idx = np.arange(p)
+        elif post is not None:
+            # an earlier wave's posterior as the prior: (mu, log tau) multivariate normal,
+            # sampled non-centred (Spec.with_priors_from)
+            names = [c for c, v in zip(data.coefficients, varies, strict=True) if v]
+            if (list(post["coefficients"]) != list(data.coefficients)
+                    or list(post["varying"]) != names):
+                raise SpecError(f"spec {spec.name!r}: priors.posterior is for coefficients "
+                                f"{post['coefficients']} varying {post['varying']}, the model "
+                                f"has {list(data.coefficients)} varying {names}")
+            chol = np.linalg.cholesky(np.asarray(post["cov"], float))
+            zu = pm.Normal("prior_z", 0.0, 1.0, shape=len(post["mean"]))
+            u = np.asarray(post["mean"], float) + pt.dot(chol, zu)
+            mu = pm.Deterministic("mu", u[:p], dims="coef")
+            tau_v = (pm.Deterministic("tau", pt.exp(u[p:]), dims="varying") if len(v_idx)
+                     else None)
         else:
             mu = pm.Normal("mu", 0.0, loc, dims="coef")
             tau_v = (pm.HalfNormal("tau", between[v_idx], dims="varying") if len(v_idx)

@@ -1,6 +1,7 @@
 """Figures, each a function that reads a fit (or a check's frame) and returns a matplotlib
 Figure."""
 
+from .experiment import nudge_effects
 from .checks import model_comparison, posterior_predictive, prior_predictive
 from .figures import area_slopes, country_means, rankings, slopes, slopes_grid
 from .latent import item_curves
@@ -8,4 +9,4 @@ from .mediation import mediation_forest, mediation_paths, mediation_shrinkage
 
 __all__ = ["area_slopes", "country_means", "rankings", "slopes", "slopes_grid",
            "prior_predictive", "posterior_predictive", "model_comparison", "item_curves",
-           "mediation_paths", "mediation_forest", "mediation_shrinkage"]
+           "mediation_paths", "mediation_forest", "mediation_shrinkage", "nudge_effects"]

@@ -76,7 +76,8 @@ def _rows_used(rows, by_area: bool) -> str:
 
 
 def replicate(survey: Survey, out: str | Path, quick: bool = False,
-              specs: list[str] | None = None, mediation: bool = True) -> dict:
+              specs: list[str] | None = None, mediation: bool = True,
+              panels: Survey | bool | None = None) -> dict:
     """Run every built-in analysis on ``survey`` and write ``out/report.html``.
 
     Parameters
@@ -93,6 +94,10 @@ def replicate(survey: Survey, out: str | Path, quick: bool = False,
     mediation : bool, default True
         Fit the ``mediation`` spec (the self-efficacy pathway in the 15 contexts) with its
         bootstrap table, counts, sensitivity and figures.
+    panels : Survey or bool, optional
+        The 2011 UK panels wave for the nudge experiment and the combined-waves section. By
+        default (None) the simulated 2011 wave (seed 0) when ``survey`` is simulated, else
+        none; ``False`` leaves the section out.
 
     Returns
     -------
@@ -157,6 +162,13 @@ def replicate(survey: Survey, out: str | Path, quick: bool = False,
 
     if mediation:
         _mediation_section(rep, survey, out, sampler_opts, timings, fits)
+
+    if panels is None and synthetic:
+        from ..survey.simulate import simulate
+
+        panels = simulate("uk_panels_2011", seed=0)
+    if isinstance(panels, Survey):
+        _nudge_section(rep, survey, panels, out, sampler_opts, timings, fits)
 
     rep.heading("Country means of the indexes (Figures 3-4) and ranking probabilities")
     cb = survey.codebook
@@ -265,3 +277,67 @@ def _mediation_section(rep, survey, out, sampler_opts, timings, fits) -> None:
         fig.savefig(out / "figures" / f"{name}.png", dpi=90)
         rep.figure(fig, name)
         plt.close(fig)
+
+
+def _nudge_section(rep, survey, panels, out, sampler_opts, timings, fits) -> None:
+    """The 2011 UK panels: the 2x2 nudge experiment beside OLS, and the waves combined."""
+    from ..experiment import (experiment_layout, fit_experiment, ols_experiment,
+                              planted_contrasts)
+    from ..survey.combine import combine
+
+    spec = load_spec("nudge_experiment")
+    if "nudge_experiment" not in fits:  # (a test passes its own fit)
+        with _timed_and_logged(timings, "nudge_experiment"):
+            fits["nudge_experiment"] = fit_experiment(spec, panels, **sampler_opts)
+    f = fits["nudge_experiment"]
+    spec = f.spec
+    ols = ols_experiment(panels, spec)
+    cmp = f.compare(ols)
+    if panels.truth is not None and "arm_indexes" in panels.truth:
+        cmp = cmp.merge(planted_contrasts(panels), on=["outcome", "level", "contrast"],
+                        how="left")
+    cmp.to_csv(out / "tables" / "nudge_compare.csv", index=False)
+    ols["anova"].to_csv(out / "tables" / "nudge_anova.csv", index=False)
+    f.arms().to_csv(out / "tables" / "nudge_arms.csv", index=False)
+    rep.heading("The 2011 UK panels: the nudge experiment")
+    rep.paragraph(f"{panels!r}; source: {panels.source or 'unknown'}.")
+    if panels.truth is not None:
+        rep.paragraph("Synthetic: the 2011 wave is simulated (its design file states the model; "
+                      "shared items keep the 2008 item parameters). 'planted' is the simulator's "
+                      "true contrast in index points.", "note")
+    arms = panels.frame.groupby([spec.group, *spec.treatments], observed=True).size()
+    rep.table(arms.unstack(list(spec.treatments)))
+    rep.paragraph(spec.description)
+    rep.verdict(f.verdict.headline)
+    rows = f.rows
+    rep.paragraph(f"Respondents used: {int(rows['used'].sum())} of "
+                  f"{int(rows['respondents'].sum())} over the outcomes (a respondent without "
+                  f"an outcome index is not used for it). Fitted in "
+                  f"{timings.get('nudge_experiment', float('nan')):.0f} s. Contrasts in index "
+                  "points (0-100); "
+                  "posterior 90% intervals; 'all' is the respondent-weighted average over the "
+                  "areas (beside it OLS pooled over areas with area fixed effects), "
+                  "'population' the expected effect in a new area; sesoi = "
+                  f"{spec.smallest_effect:g} points, the smallest effect of interest.")
+    rep.table(experiment_layout(cmp), index=False)
+    anova = ols["anova"]
+    rep.heading("Two-way ANOVA (type II), pooled over areas", 3)
+    rep.table(anova[anova["level"] == "pooled"].drop(columns="level"), index=False,
+              floatfmt="{:.3f}")
+    for o in spec.outcomes:
+        fig = plot.nudge_effects(f, ols, outcome=o)
+        fig.savefig(out / "figures" / f"nudge_{o}.png", dpi=90)
+        rep.figure(fig, f"nudge effects on {o}")
+        plt.close(fig)
+    try:
+        both = combine(survey, panels)
+    except Exception as e:  # the report says why rather than stopping
+        rep.paragraph(f"The waves could not be combined: {e}", "note")
+        return
+    rep.heading("The waves combined", 3)
+    w08, w11 = (both.waves[w] for w in both.levels("wave"))
+    shared = [c for c in w11.item_columns if c in set(w08.item_columns)]
+    rep.paragraph(f"{both!r}. Items shared by name ({len(shared)}): {', '.join(shared)}. "
+                  "Recoded onto the earlier wave's scale by the codebook's harmonise mapping: "
+                  + (", ".join(f"{h['item']} ({h['recoded']} responses)"
+                               for h in both.harmonised) or "none") + ".")

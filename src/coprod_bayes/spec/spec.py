@@ -46,6 +46,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import SpecError
 
 __all__ = ["Priors", "Sampler", "Spec", "load_spec", "builtin_specs"]
@@ -78,12 +80,34 @@ class Priors:
     intercept: float = 1.0
     intercept_sd: float = 0.5
     residual_sd: float = 1.0
+    posterior: dict | None = field(default=None, hash=False, compare=True)
 
     def __post_init__(self):
         for f in fields(self):
+            if f.name == "posterior":
+                continue
             v = getattr(self, f.name)
             if not (isinstance(v, int | float) and v > 0):
                 raise SpecError(f"prior scale {f.name!r} must be a positive number, got {v!r}")
+        if self.posterior is not None:
+            _check_posterior_prior(self.posterior)
+
+
+def _check_posterior_prior(post: dict) -> None:
+    """A [priors.posterior] table: ``coefficients`` (names of mu), ``varying`` (names of
+    tau), ``mean`` and ``cov`` of (mu, log tau), ``source``."""
+    need = {"coefficients", "varying", "mean", "cov"}
+    if not isinstance(post, dict) or not need <= set(post):
+        raise SpecError(f"priors.posterior needs {sorted(need)}; got "
+                        f"{sorted(post) if isinstance(post, dict) else post!r}")
+    k = len(post["coefficients"]) + len(post["varying"])
+    mean = np.asarray(post["mean"], float)
+    cov = np.asarray(post["cov"], float)
+    if mean.shape != (k,) or cov.shape != (k, k):
+        raise SpecError(f"priors.posterior: mean must have {k} values and cov be {k} x {k} "
+                        f"(coefficients + varying); got {mean.shape} and {cov.shape}")
+    if not np.allclose(cov, cov.T) or np.linalg.eigvalsh(cov).min() <= 0:
+        raise SpecError("priors.posterior: cov is not a symmetric positive definite matrix")
 
 
 @dataclass(frozen=True)
@@ -211,6 +235,73 @@ class Spec:
     def with_sampler(self, **changes: Any) -> Spec:
         """A copy with some sampler settings changed (``draws=500, backend="pymc"``)."""
         return replace(self, sampler=replace(self.sampler, **changes))
+
+    def with_priors_from(self, fit, inflate: float = 1.0) -> Spec:
+        """A copy whose prior on the population parameters is ``fit``'s posterior: sequential
+        updating from one survey wave to the next.
+
+        The posterior draws of the population coefficients ``mu`` and the log between-group
+        SDs ``log tau`` are summarised by their mean and covariance, and the new spec's
+        prior on (mu, log tau) is that multivariate normal (times ``inflate`` on the
+        covariance, to discount the earlier wave; 1 keeps it whole). Assumptions: (1) both
+        waves come from the same population model (the same mu and tau); (2) the new
+        wave's groups are new draws from it, exchangeable with the earlier ones: their
+        coefficients and residual SDs are not carried over (the same countries asked again
+        with unchanged coefficients would be a different model); (3) the posterior of (mu,
+        log tau) is close to multivariate normal. Under these, fitting wave 2 with this
+        prior approximates the joint fit of both waves with groups wave x group
+        (``tests/test_sequential.py`` checks the agreement; the normal summary is least
+        exact for a tau whose posterior piles up near 0).
+
+        Parameters
+        ----------
+        fit : Fit
+            A fit of a spec with the same outcome, predictors, pooling (partial or
+            complete), ``varying`` and ``standardize``.
+        inflate : float, default 1
+            Multiplies the covariance (> 1 weakens the carried information).
+
+        Raises
+        ------
+        SpecError
+            If the fit's spec is not compatible or has no population parameters (pooling
+            "none").
+
+        Examples
+        --------
+        >>> f1 = cb.fit("table3_collective", wave1)                         # doctest: +SKIP
+        >>> f2 = cb.fit(load_spec("table3_collective").with_priors_from(f1), wave2)  # doctest: +SKIP
+        """
+        other = fit.spec
+        keys = ("outcome", "predictors", "pooling", "varying", "standardize", "level",
+                "measurement")
+        differ = [k for k in keys if getattr(other, k, None) != getattr(self, k)]
+        if differ:
+            raise SpecError(f"with_priors_from: the fit's spec {other.name!r} differs from "
+                            f"{self.name!r} in {differ}; the posterior can only become the "
+                            "prior of the same model")
+        if (self.pooling == "none" or self.level != "respondent"
+                or self.measurement != "index"):
+            raise SpecError("with_priors_from needs an index regression with partial or "
+                            "complete pooling "
+                            f"(spec {self.name!r}: pooling {self.pooling!r}, level "
+                            f"{self.level!r}, measurement {self.measurement!r})")
+        if not inflate > 0:
+            raise SpecError(f"with_priors_from: inflate must be positive, got {inflate!r}")
+        post = fit.idata.posterior
+        mu = post["mu"].values.reshape(-1, post["mu"].shape[-1])
+        parts, varying = [mu], []
+        if "tau" in post:
+            tau = post["tau"].values.reshape(-1, post["tau"].shape[-1])
+            parts.append(np.log(tau))
+            varying = [str(v) for v in post["tau"].coords["varying"].values]
+        u = np.hstack(parts)
+        prior = {"coefficients": [str(c) for c in post["mu"].coords["coef"].values],
+                 "varying": varying, "mean": u.mean(0).tolist(),
+                 "cov": (np.atleast_2d(np.cov(u, rowvar=False)) * inflate).tolist(),
+                 "source": f"posterior of {other.name!r} ({u.shape[0]} draws), "
+                           f"data {getattr(fit, 'fingerprint', '?')}, inflate {inflate:g}"}
+        return replace(self, priors=replace(self.priors, posterior=prior))
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as nested plain data, TOML-shaped."""

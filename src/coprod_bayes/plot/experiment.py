@@ -1,0 +1,47 @@
+"""Figures of the nudge experiment (:mod:`coprod_bayes.experiment`)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .figures import BAYES, OLS, _verdict_title
+
+__all__ = ["nudge_effects"]
+
+
+def nudge_effects(fit, ols: dict | None = None, outcome: str | None = None,
+                  contrasts: tuple[str, ...] = ("A (main)", "B (main)", "A x B"),
+                  hdi_prob: float = 0.9):
+    """Forest plot of the nudge contrasts of one outcome, in index points: one panel per
+    contrast, one line per group and for the average over groups (``all``), the posterior
+    mean and ``hdi_prob`` interval; with ``ols`` (:func:`coprod_bayes.ols_experiment`) the
+    OLS estimate and its 95% interval just below; the region of practical equivalence
+    (+- the spec's smallest effect of interest) shaded."""
+    o = outcome or fit.spec.outcomes[0]
+    t = fit.compare(ols, hdi_prob) if ols is not None else fit.contrasts(hdi_prob)
+    t = t[(t["outcome"] == o) & (t["level"] != "population")]
+    levels = [*fit.groups, "all"]
+    sesoi = fit.spec.smallest_effect
+    fig, axes = plt.subplots(1, len(contrasts),
+                             figsize=(3.6 * len(contrasts), 0.42 * len(levels) + 1.6),
+                             squeeze=False, sharey=True)
+    for ax, c in zip(axes[0], contrasts, strict=True):
+        s = t[t["contrast"] == c].set_index("level").reindex(levels)
+        y = np.arange(len(levels))[::-1].astype(float)
+        ax.axvspan(-sesoi, sesoi, color="#eeeeee", zorder=0,
+                   label=f"|effect| < {sesoi:g} points")
+        ax.errorbar(s["mean"], y + 0.12, xerr=[s["mean"] - s["lower"], s["upper"] - s["mean"]],
+                    fmt="o", color=BAYES, ms=4, capsize=2, label=f"posterior, {hdi_prob:.0%}")
+        if ols is not None:
+            ax.errorbar(s["ols"], y - 0.12, xerr=[s["ols"] - s["ols_lower"],
+                                                  s["ols_upper"] - s["ols"]],
+                        fmt="s", color=OLS, mfc="white", ms=4, capsize=2,
+                        label="OLS, 95% (HC3)")
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_yticks(y, levels, fontsize=8)
+        ax.set_xlabel(f"{c}: {o} index points")
+        _verdict_title(ax, c, fit.verdict.headline)
+    axes[0][0].legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    return fig
