@@ -24,19 +24,9 @@ import numpy as np
 import pandas as pd
 
 import coprod_bayes as cb
-from coprod_bayes.survey.panels import ARMS
+from coprod_bayes.experiment import planted_contrasts
 
-
-def truth_contrasts(survey) -> pd.DataFrame:
-    t = survey.truth["arm_indexes"].set_index(["outcome", "area", "arm"])["index"]
-    rows = []
-    for (o, a), _ in survey.truth["arm_indexes"].groupby(["outcome", "area"]):
-        e = {k: t[(o, a, k)] for k in ARMS}
-        for name, v in {"A (B absent)": e["A only"] - e["none"],
-                        "B (A absent)": e["B only"] - e["none"],
-                        "A x B": e["A and B"] - e["A only"] - e["B only"] + e["none"]}.items():
-            rows.append({"outcome": o, "level": a, "contrast": name, "truth": v})
-    return pd.DataFrame(rows)
+BASIC = ["A (B absent)", "B (A absent)", "A x B"]
 
 
 def main() -> None:
@@ -56,7 +46,9 @@ def main() -> None:
             fit = cb.fit("nudge_experiment", s)
             cmp = fit.compare(cb.ols_experiment(s, "nudge_experiment"))
         wall = time.time() - t0
-        m = truth_contrasts(s).merge(cmp, on=["outcome", "level", "contrast"])
+        truth = planted_contrasts(s)
+        truth = truth[truth["contrast"].isin(BASIC) & (truth["level"] != "all")]
+        m = truth.merge(cmp, on=["outcome", "level", "contrast"])
         z = (m["mean"] - m["truth"]) / m["sd"]
         cover = ((m["lower"] <= m["truth"]) & (m["truth"] <= m["upper"])).mean()
         ols_cover = ((m["ols_lower"] <= m["truth"]) & (m["truth"] <= m["ols_upper"])).mean()

@@ -32,7 +32,7 @@ import pandas as pd
 
 from .classical.indexes import index_scores
 from .errors import ConvergenceWarning, SpecError, SurveyDataError
-from .spec.spec import Priors, Sampler, build_from_sections
+from .spec.spec import Priors, Sampler, build_kind_spec
 from .survey.survey import Survey
 
 __all__ = ["ExperimentSpec", "ExperimentFit", "fit_experiment", "ols_experiment",
@@ -179,15 +179,9 @@ class ExperimentSpec:
         SpecError
             On unknown keys, naming them and the file.
         """
-        model = dict(data["model"])
-        model.pop("kind", None)
         allowed = {"outcomes", "treatments", "group", "covariates", "interaction", "pooling",
                    "smallest_effect", "measurement", "weights"}
-        extra = sorted(set(model) - allowed)
-        if extra:
-            raise SpecError(f"{where}: unknown key(s) {extra} in [model] of an experiment "
-                            f"spec; known: {sorted(allowed)}")
-        return build_from_sections(cls, data, model, where)
+        return build_kind_spec(cls, data, allowed, set(), where)
 
 
 # -- data ------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ import pandas as pd
 
 from .errors import ConvergenceWarning, SpecError, SurveyDataError
 from .fit import Verdict, fit_area_data
-from .spec.spec import Priors, Sampler, Spec, build_from_sections
+from .spec.spec import Priors, Sampler, Spec, build_kind_spec
 from .spec.syntax import Definition, parse_model
 from .survey.survey import Survey
 
@@ -252,16 +252,8 @@ class MediationSpec:
         SpecError
             On unknown keys, naming them and the file.
         """
-        model = dict(data["model"])
-        model.pop("kind", None)
-        allowed = {"syntax", "outcomes", "group", "measurement", "weights"}
-        extra = sorted(set(model) - allowed)
-        if extra:
-            raise SpecError(f"{where}: unknown key(s) {extra} in [model] of a mediation spec; "
-                            f"known: {sorted(allowed)}")
-        if "syntax" not in model or "outcomes" not in model:
-            raise SpecError(f"{where}: a mediation spec's [model] needs 'syntax' and 'outcomes'")
-        return build_from_sections(cls, data, model, where)
+        return build_kind_spec(cls, data, {"syntax", "outcomes", "group", "measurement",
+                                           "weights"}, {"syntax", "outcomes"}, where)
 
 
 # -- data ------------------------------------------------------------------------------------

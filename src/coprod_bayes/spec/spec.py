@@ -384,6 +384,29 @@ def build_from_sections(cls, data: dict[str, Any], model: dict[str, Any], where:
         raise SpecError(f"{where}: {e}") from None
 
 
+def build_kind_spec(cls, data: dict[str, Any], allowed: set[str], required: set[str],
+                    where: str):
+    """A spec of a special kind (``[model] kind = ...``: mediation, experiment) from
+    TOML-shaped data: its [model] keys checked against ``allowed`` and ``required``, then
+    :func:`build_from_sections`.
+
+    Raises
+    ------
+    SpecError
+        On an unknown or a missing [model] key, naming it, the kind and the file.
+    """
+    model = dict(data["model"])
+    kind = model.pop("kind", None)
+    extra = sorted(set(model) - allowed)
+    if extra:
+        raise SpecError(f"{where}: unknown key(s) {extra} in [model] of a {kind} spec; "
+                        f"known: {sorted(allowed)}")
+    missing = sorted(required - set(model))
+    if missing:
+        raise SpecError(f"{where}: a {kind} spec's [model] needs {missing}")
+    return build_from_sections(cls, data, model, where)
+
+
 def _spec_dirs() -> list[Path]:
     """The installed ``coprod_bayes.models`` package, and ``models/`` of a source checkout."""
     dirs = []
