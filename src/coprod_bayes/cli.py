@@ -354,5 +354,55 @@ def fit_command(
     console.print(f"wrote {out}/{name}.nc, {name}_compare.csv, {name}_slopes.{figure_format}")
 
 
+@app.command()
+def design(
+    effect: Annotated[float, typer.Option(help="Expected effect of nudge A (without B), in "
+                                                "outcome SDs.")] = 0.1,
+    per_arm: Annotated[list[int], typer.Option(
+        "--per-arm", help="Respondents per arm and area; repeat for several. One value n "
+                          "gives the curve at n/4, n/2, n and 2n.")] = [200],  # noqa: B006
+    areas: Annotated[int, typer.Option(help="Local areas, each with the 2x2 design.")] = 4,
+    effect_b: Annotated[float, typer.Option(help="Effect of nudge B (without A).")] = 0.0,
+    interaction: Annotated[float, typer.Option(help="A x B interaction.")] = 0.0,
+    area_sd: Annotated[float, typer.Option(help="Between-area SD of the effects.")] = 0.05,
+    contrast: Annotated[str, typer.Option(help="Contrast that must be credible.")] = "A (main)",
+    sims: Annotated[int, typer.Option(help="Simulated surveys per sample size.")] = 200,
+    out: Annotated[Path, typer.Option(help="Folder for the table and the plot.")] = Path("design"),
+    cache: Annotated[Path | None, typer.Option(
+        help="Folder of finished simulations (default OUT/cache); a rerun resumes.")] = None,
+    address: Annotated[str | None, typer.Option(
+        help="A Dask scheduler address; default a local cluster.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Local cluster workers.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the simulations.")] = 0,
+) -> None:
+    """Assurance of a planned nudge experiment: the probability over simulated surveys that
+    the posterior shows the effect credibly (P > 0.95), against the sample size."""
+    import matplotlib.pyplot as plt
+
+    from .design import WavePlan, assurance, plot_assurance
+
+    try:
+        sizes = sorted(set(per_arm))
+        if len(sizes) == 1:
+            n = sizes[0]
+            sizes = sorted({max(2, n // 4), max(2, n // 2), n, 2 * n})
+        plan = WavePlan(areas=areas, per_arm=sizes[-1], effect=effect, effect_b=effect_b,
+                        interaction=interaction, area_sd=area_sd, contrast=contrast)
+        out.mkdir(parents=True, exist_ok=True)
+        result = assurance(plan, per_arm=sizes, sims=sims, cache_dir=cache or out / "cache",
+                           address=address, workers=workers, seed=seed)
+    except CoprodError as e:
+        _fail(e)
+    result.to_csv(out / "assurance.csv", index=False)
+    _print_frame(result.set_index("per_arm").round(3),
+                 f"Assurance: P(posterior P({contrast} > 0) > 0.95), effect {effect} SD, "
+                 f"{areas} areas, {sims} simulated surveys each")
+    fig = plot_assurance(result)
+    fig.savefig(out / "assurance.png", dpi=90)
+    plt.close(fig)
+    console.print(f"wrote {out}/assurance.csv, {out}/assurance.png (simulations kept in "
+                  f"{cache or out / 'cache'})")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

@@ -156,11 +156,14 @@ def prior_scales(spec: Spec, p: int) -> tuple[np.ndarray, np.ndarray]:
     return loc, between
 
 
-def build_model(spec: Spec, data: RegressionData) -> pm.Model:
+def build_model(spec: Spec, data: RegressionData, shared: bool = False) -> pm.Model:
     """The PyMC model of a regression spec, with the group coefficients integrated out.
 
     Free variables: ``mu`` (dims ``coef``), ``tau`` (dims ``varying``: the coefficients that
-    vary by group) and ``sigma`` (dims ``group``), per the spec's pooling.
+    vary by group) and ``sigma`` (dims ``group``), per the spec's pooling. With ``shared``
+    the sufficient statistics are ``pm.Data`` (``XtX``, ``Xty``, ``yty``, ``n``), so that a
+    compiled model can be given another data set of the same shape (nutpie's
+    ``with_data``), as the simulations of :mod:`coprod_bayes.design` do.
     """
     p = len(data.coefficients)
     varies = _varying_mask(spec, p)
@@ -196,15 +199,19 @@ def build_model(spec: Spec, data: RegressionData) -> pm.Model:
         sigma = pm.HalfNormal("sigma", pr.residual_sd, dims="group")
         total = 0.0
         eye = np.eye(len(v_idx))
+        XtX, Xty, yty, nn = data.XtX, data.Xty, data.yty, data.n
+        if shared:
+            XtX, Xty = pm.Data("XtX", data.XtX), pm.Data("Xty", data.Xty)
+            yty, nn = pm.Data("yty", data.yty), pm.Data("n", data.n)
         for k in range(len(data.groups)):
-            A, b, s, n = data.XtX[k], data.Xty[k], data.yty[k], data.n[k]
+            A, b, s, n = XtX[k], Xty[k], yty[k], nn[k]
             s2 = sigma[k] ** 2
             rr = s - 2 * pt.dot(mu, b) + pt.dot(mu, pt.dot(A, mu))
             quad, logdet = rr / s2, n * pt.log(s2)
             if len(v_idx):
                 # Woodbury over the varying coefficients only (tau is zero elsewhere); a
                 # Cholesky of a constant matrix would also stall PyTensor's gradient rewrites
-                A_vv = A[np.ix_(v_idx, v_idx)]
+                A_vv = A[v_idx][:, v_idx]
                 L = cholesky(eye + pt.outer(tau_v, tau_v) * A_vv / s2)
                 q_v = (b - pt.dot(A, mu))[v_idx]
                 z = solve_triangular(L, tau_v * q_v / s2, lower=True)
