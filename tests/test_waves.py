@@ -190,8 +190,8 @@ def test_experiment_spec_is_checked():
         "Intercept", "nudge_a", "nudge_b", "nudge_a:nudge_b"]
     with pytest.raises(cb.SpecError, match="two different treatments"):
         ExperimentSpec("x", treatments=("nudge_a",))
-    with pytest.raises(cb.SpecError, match="only 'index'"):
-        ExperimentSpec("x", measurement="latent")
+    with pytest.raises(cb.SpecError, match="choose 'index' or 'latent'"):
+        ExperimentSpec("x", measurement="items")
     with pytest.raises(cb.SpecError, match=r"treatment\(s\) \['nudge_c'\]"):
         ExperimentSpec("x", treatments=("nudge_a", "nudge_c")).validate_against(
             load_codebook("uk_panels_2011"))

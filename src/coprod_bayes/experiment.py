@@ -77,8 +77,13 @@ class ExperimentSpec:
         The smallest effect of interest, in index points: the tables give P(effect >
         smallest_effect), P(|effect| < smallest_effect) (the region of practical
         equivalence) and P(effect < -smallest_effect).
-    measurement : {"index"}
-        The outcomes as 0-100 indexes (the latent version is not implemented yet).
+    smallest_effect_sd : float
+        The same for the latent version, in latent SDs (the reference group's residual SD).
+    measurement : {"index", "latent"}
+        The outcomes as 0-100 indexes, or as latent variables measured by their ordinal
+        items (graded response; the latent engine of :func:`coprod_bayes.sem`), regressed on
+        the treatments with slopes varying by group (its own priors: Normal(0, 1) on the
+        population slopes, HalfNormal(0.1) on their between-group SDs, in latent SDs).
     weights : bool
         Survey weights as a normalised pseudo-likelihood (randomised experiments rarely
         need them; default False).
@@ -100,6 +105,7 @@ class ExperimentSpec:
     interaction: bool = True
     pooling: str = "partial"
     smallest_effect: float = 2.0
+    smallest_effect_sd: float = 0.1
     measurement: str = "index"
     weights: bool = False
     priors: Priors = field(default_factory=lambda: Priors(coefficient=0.5))
@@ -125,9 +131,9 @@ class ExperimentSpec:
         if self.pooling not in ("partial", "none", "complete"):
             raise SpecError(f"{where}: pooling = {self.pooling!r}; choose 'partial', 'none' "
                             "or 'complete'")
-        if self.measurement != "index":
-            raise SpecError(f"{where}: measurement = {self.measurement!r}; only 'index' is "
-                            "implemented (the latent version is not yet)")
+        if self.measurement not in ("index", "latent"):
+            raise SpecError(f"{where}: measurement = {self.measurement!r}; choose 'index' "
+                            "or 'latent'")
         if not (isinstance(self.smallest_effect, int | float) and self.smallest_effect >= 0):
             raise SpecError(f"{where}: smallest_effect must be a number >= 0 (index points), "
                             f"got {self.smallest_effect!r}")
@@ -180,7 +186,7 @@ class ExperimentSpec:
             On unknown keys, naming them and the file.
         """
         allowed = {"outcomes", "treatments", "group", "covariates", "interaction", "pooling",
-                   "smallest_effect", "measurement", "weights"}
+                   "smallest_effect", "smallest_effect_sd", "measurement", "weights"}
         return build_kind_spec(cls, data, allowed, set(), where)
 
 
@@ -289,26 +295,34 @@ def _hdi(x: np.ndarray, prob: float) -> tuple[float, float]:
 
 
 class ExperimentFit:
-    """A fitted experiment: per outcome, the posterior of every group's coefficients.
+    """A fitted experiment: per outcome, the posterior of every group's coefficients
+    (intercept, A, B, A x B, covariates).
 
     Attributes
     ----------
     spec : ExperimentSpec
     idata : dict of str to arviz.InferenceData
-        Per outcome: ``mu``, ``tau``, ``sigma`` and the derived ``beta`` (chain, draw,
-        group, coef), in outcome SDs.
+        Per outcome. Index version: ``mu``, ``tau``, ``sigma`` and the derived ``beta``
+        (chain, draw, group, coef), in outcome SDs. Latent version: the latent model's
+        posterior (:class:`~coprod_bayes.SemFit`'s).
     scale : dict of str to (float, float)
-        Per outcome, the mean and SD (index points) the coefficients are relative to.
+        Per outcome, the origin and unit the contrasts are reported in: index points
+        (the index version: mean and SD of the index) or the latent variable's residual SD
+        in the reference group (the latent version: (0, 1)).
+    unit : str
+        ``"index points"`` or ``"latent SD"``.
     verdict : Verdict
         Over every outcome's model.
     rows : DataFrame
-        Respondents per outcome and group: used, not used, and the variables they lacked.
+        Respondents per outcome and group: used, not used, and why.
     """
 
-    def __init__(self, spec, idata, data, verdicts, rows, sizes):
-        self.spec, self.idata, self._data = spec, idata, data
+    def __init__(self, spec, idata, coef, verdicts, rows, sizes, groups, scale,
+                 population=None, between=None, unit="index points"):
+        self.spec, self.idata, self._coef = spec, idata, coef
         self.verdicts, self.rows, self._sizes = verdicts, rows, sizes
-        self.scale = {o: (float(d.y_loc[0]), float(d.y_scale[0])) for o, d in data.items()}
+        self._groups, self.scale, self.unit = list(groups), scale, unit
+        self._population, self._between = population or {}, between or {}
         from .fit import Verdict
 
         vs = list(verdicts.values())
@@ -322,23 +336,18 @@ class ExperimentFit:
 
     @property
     def groups(self) -> list[str]:
-        return self._data[self.spec.outcomes[0]].groups
-
-    def _beta(self, outcome: str) -> np.ndarray:
-        b = self.idata[outcome].posterior["beta"].values
-        return b.reshape(-1, *b.shape[2:])  # (S, G, p)
+        return self._groups
 
     def _levels(self, outcome: str) -> dict[str, np.ndarray]:
-        """Per-draw coefficient vectors (S, p) of every group, of the respondent-weighted
-        average over the groups (``"all"``) and of the population (``"population"``: mu,
-        a new group's expected coefficients)."""
-        beta = self._beta(outcome)
+        """Per-draw coefficient vectors (S, p), in the model's units, of every group, of the
+        respondent-weighted average over the groups (``"all"``) and of the population
+        (``"population"``: a new group's expected coefficients)."""
+        beta = self._coef[outcome]
         out = {g: beta[:, k] for k, g in enumerate(self.groups)}
-        n = self._sizes[outcome]
+        n = np.asarray(self._sizes[outcome], float)
         out["all"] = np.einsum("sgp,g->sp", beta, n / n.sum())
-        post = self.idata[outcome].posterior
-        if "mu" in post:
-            out["population"] = post["mu"].values.reshape(len(beta), -1)
+        if outcome in self._population:
+            out["population"] = self._population[outcome]
         return out
 
     def draws(self, outcome: str, what: str = "contrasts") -> pd.DataFrame:
@@ -360,7 +369,8 @@ class ExperimentFit:
     def _summarise(self, outcome: str, what: str, hdi_prob: float) -> pd.DataFrame:
         d = self.draws(outcome, what)
         s = self.scale[outcome][1]
-        sesoi = float(self.spec.smallest_effect)
+        sesoi = float(self.spec.smallest_effect if self.unit == "index points"
+                      else self.spec.smallest_effect_sd)
         rows = []
         for (level, name), x in d.items():
             x = x.to_numpy()
@@ -398,14 +408,12 @@ class ExperimentFit:
                          ignore_index=True)
 
     def heterogeneity(self, hdi_prob: float = 0.9) -> pd.DataFrame:
-        """The between-group SD of every coefficient (``tau``), in index points."""
+        """The between-group SD of every varying coefficient, in the report's unit (index
+        points, or latent SDs)."""
         rows = []
-        for o in self.spec.outcomes:
-            post = self.idata[o].posterior
-            if "tau" not in post:
-                continue
-            t = post["tau"].values.reshape(-1, post["tau"].shape[-1]) * self.scale[o][1]
-            for k, c in enumerate(post["tau"].coords["varying"].values):
+        for o, (names, t) in self._between.items():
+            t = t * self.scale[o][1]
+            for k, c in enumerate(names):
                 lo, hi = _hdi(t[:, k], hdi_prob)
                 rows.append({"outcome": o, "coef": str(c), "mean": t[:, k].mean(),
                              "sd": t[:, k].std(ddof=1), "lower": lo, "upper": hi})
@@ -472,7 +480,10 @@ def fit_experiment(spec: ExperimentSpec | str, survey: Survey, progress: bool = 
         raise SpecError(f"spec {spec.name!r} is not an experiment spec")
     if sampler_options:
         spec = spec.with_sampler(**sampler_options)
-    idata, data, verdicts, rows, sizes = {}, {}, {}, [], {}
+    if spec.measurement == "latent":
+        return _fit_latent_experiment(spec, survey, progress)
+    idata, coef, verdicts, rows, sizes, scale, pop, between = {}, {}, {}, [], {}, {}, {}, {}
+    groups = None
     for k, outcome in enumerate(spec.outcomes):
         d, r = experiment_frame(survey, spec, outcome)
         rd = _regression_data(d, spec, outcome, r)
@@ -484,13 +495,96 @@ def fit_experiment(spec: ExperimentSpec | str, survey: Survey, progress: bool = 
         sd.posterior = post.assign_coords(group=rd.groups, coef=rd.coefficients)
         free = [v for v in ("mu", "tau", "sigma") if v in sd.posterior]
         verdicts[outcome] = assess(sd, [*free, "beta"])
-        idata[outcome], data[outcome], sizes[outcome] = sd, rd, rd.n
+        idata[outcome], sizes[outcome], groups = sd, rd.n, rd.groups
+        coef[outcome] = beta.reshape(-1, *beta.shape[2:])
+        scale[outcome] = (float(rd.y_loc[0]), float(rd.y_scale[0]))
+        if "mu" in sd.posterior:
+            pop[outcome] = sd.posterior["mu"].values.reshape(len(coef[outcome]), -1)
+        if "tau" in sd.posterior:
+            t = sd.posterior["tau"]
+            between[outcome] = ([str(c) for c in t.coords["varying"].values],
+                                t.values.reshape(-1, t.shape[-1]))
         rows.append(r.assign(outcome=outcome))
-    fit = ExperimentFit(spec, idata, data, verdicts,
-                        pd.concat(rows, ignore_index=True), sizes)
+    fit = ExperimentFit(spec, idata, coef, verdicts, pd.concat(rows, ignore_index=True), sizes,
+                        groups, scale, pop, between)
     if not fit.verdict.converged:
         warnings.warn(f"{spec.name}: {fit.verdict.headline}", ConvergenceWarning, stacklevel=2)
     return fit
+
+
+def _fit_latent_experiment(spec: ExperimentSpec, survey: Survey, progress: bool
+                           ) -> ExperimentFit:
+    """The latent version: each outcome a latent variable measured by its ordinal items
+    (graded response, the latent engine), regressed on the treatments (and covariates)
+    with slopes varying by group as the spec's pooling says, the groups' latent means and
+    SDs free (the first group the reference: mean 0, residual SD 1)."""
+    from .sem import sem
+
+    cbk = survey.codebook
+    a, b = spec.treatments
+    ab = f"{a}_x_{b}"
+    scored = survey.scored_items()
+    idata, coef, verdicts, rows, sizes, scale, pop, between = {}, {}, {}, [], {}, {}, {}, {}
+    groups = None
+    for k, outcome in enumerate(spec.outcomes):
+        if outcome not in cbk.constructs:
+            raise SpecError(f"experiment spec {spec.name!r}: the latent version needs a "
+                            f"construct as outcome; {outcome!r} is not one")
+        spec.validate_against(cbk)
+        items = [it.column for it in cbk.items_of(outcome)]
+        f = survey.frame[[cbk.id, spec.group, a, b, *spec.covariates]].copy()
+        f[items] = scored[items]
+        f[ab] = f[a] * f[b]
+        need = [*spec.covariates]
+        none = f[items].isna().all(axis=1)
+        lack = f[need].isna().any(axis=1) if need else pd.Series(False, index=f.index)
+        use = ~(none | lack)
+        r = []
+        for g in survey.levels(spec.group):
+            sel = f[spec.group] == g
+            r.append({spec.group: g, "respondents": int(sel.sum()), "used": int((sel & use).sum()),
+                      "not_used": int((sel & ~use).sum()),
+                      "missing_by_variable": ", ".join(
+                          x for x in ([f"no {outcome} item: {int((sel & none).sum())}"]
+                                      if (sel & none).any() else [])
+                          + [f"{c}: {int((sel & f[c].isna()).sum())}" for c in need
+                             if (sel & f[c].isna()).any()])})
+        f = f[use].reset_index(drop=True)
+        terms = [a, b, *([ab] if spec.interaction else []), *spec.covariates]
+        syntax = f"{outcome} =~ " + " + ".join(items) + f"\n{outcome} ~ " + " + ".join(terms)
+        vary = {outcome} if spec.pooling == "partial" else False
+        free = {outcome} if spec.pooling == "none" else ()
+        fit = sem(syntax, f, ordered=items, group=spec.group, vary_slopes=vary,
+                  free_slopes=free, sampler=replace(spec.sampler, seed=spec.sampler.seed + k,
+                                                    mass_matrix="low_rank"))
+        post = fit.idata.posterior
+        eff = post["effects"].values  # chain, draw, group, latent, covariate
+        S = eff.shape[0] * eff.shape[1]
+        gam = eff.reshape(S, *eff.shape[2:])[:, :, 0, :]          # (S, G, terms)
+        mean = post["latent_mean"].values.reshape(S, -1, eff.shape[3])[:, :, 0]
+        # covariates are centred in the engine: the intercept at A = B = 0
+        x_mean = fit.data.x_mean
+        intercept = mean - np.einsum("sgq,q->sg", gam, x_mean)
+        beta = np.concatenate([intercept[:, :, None], gam], axis=2)
+        coef[outcome] = beta
+        groups = [str(g) for g in fit.groups]
+        sizes[outcome] = np.bincount(fit.data.g, minlength=len(groups)).astype(float)
+        scale[outcome] = (0.0, 1.0)
+        base = [f"{outcome}~{t}" for t in terms]
+        if spec.pooling == "partial" and all(n in post for n in base):
+            popc = np.column_stack([post[n].values.reshape(S) for n in base])
+            pop[outcome] = np.column_stack([intercept.mean(1), popc])
+            sds = [f"sd({n})" for n in base]
+            between[outcome] = (terms,
+                                np.column_stack([post[n].values.reshape(S) for n in sds]))
+        verdicts[outcome] = fit.verdict
+        idata[outcome] = fit.idata
+        rows.append(pd.DataFrame(r).assign(outcome=outcome))
+    out = ExperimentFit(spec, idata, coef, verdicts, pd.concat(rows, ignore_index=True), sizes,
+                        groups, scale, pop, between, unit="latent SD")
+    if not out.verdict.converged:
+        warnings.warn(f"{spec.name}: {out.verdict.headline}", ConvergenceWarning, stacklevel=3)
+    return out
 
 
 # -- frequentist -----------------------------------------------------------------------------

@@ -22,7 +22,8 @@ def nudge_effects(fit, ols: dict | None = None, outcome: str | None = None,
     t = fit.compare(ols, hdi_prob) if ols is not None else fit.contrasts(hdi_prob)
     t = t[(t["outcome"] == o) & (t["level"] != "population")]
     levels = [*fit.groups, "all"]
-    sesoi = fit.spec.smallest_effect
+    latent = getattr(fit, "unit", "index points") != "index points"
+    sesoi = fit.spec.smallest_effect_sd if latent else fit.spec.smallest_effect
     fig, axes = plt.subplots(1, len(contrasts),
                              figsize=(3.6 * len(contrasts), 0.42 * len(levels) + 1.6),
                              squeeze=False, sharey=True)
@@ -30,7 +31,7 @@ def nudge_effects(fit, ols: dict | None = None, outcome: str | None = None,
         s = t[t["contrast"] == c].set_index("level").reindex(levels)
         y = np.arange(len(levels))[::-1].astype(float)
         ax.axvspan(-sesoi, sesoi, color="#eeeeee", zorder=0,
-                   label=f"|effect| < {sesoi:g} points")
+                   label=f"|effect| < {sesoi:g}")
         ax.errorbar(s["mean"], y + 0.12, xerr=[s["mean"] - s["lower"], s["upper"] - s["mean"]],
                     fmt="o", color=BAYES, ms=4, capsize=2, label=f"posterior, {hdi_prob:.0%}")
         if ols is not None:
@@ -40,7 +41,7 @@ def nudge_effects(fit, ols: dict | None = None, outcome: str | None = None,
                         label="OLS, 95% (HC3)")
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_yticks(y, levels, fontsize=8)
-        ax.set_xlabel(f"{c}: {o} index points")
+        ax.set_xlabel(f"{c}: {o}, {getattr(fit, 'unit', 'index points')}")
         _verdict_title(ax, c, fit.verdict.headline)
     axes[0][0].legend(fontsize=7, loc="best")
     fig.tight_layout()
