@@ -279,6 +279,7 @@ def test_approximate_invariance_flags_the_items_the_simulator_planted():
                              ("individual_health_1", "FR", "threshold")}, fit.noninvariance()
 
 
+@pytest.mark.slow  # 107 s; with it the fast suite took 960 s in a clean clone (session 6)
 def test_latent_standardised_slopes_undo_the_attenuation_of_sum_scores():
     """Latent x (three 3-category items) drives latent y (four 4-category items) with a
     standardised slope of 0.5 in both groups. OLS of the y sum score on the x sum score is
