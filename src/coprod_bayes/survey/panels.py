@@ -149,11 +149,19 @@ def expected_indexes(design: dict, codebook: Codebook, items: dict, nudges: dict
     rows = []
     lo, hi = design["demographics"]["age_range"]
     for a_i, area in enumerate(design["areas"]):
+        # one population per area; an arm only adds its shift to the latent outcomes, so
+        # the population is drawn once and the item noise replayed from the same state
+        rng = np.random.default_rng([seed, a_i])
+        demo = _demographics(design["areas"][area], n, rng, lo, hi)
+        base = _latent(design, area, demo, np.zeros((n, 2)), rng, nudges)
+        state = rng.bit_generator.state
         for arm, (A, B) in ARMS.items():
-            rng = np.random.default_rng([seed, a_i])
-            demo = _demographics(design["areas"][area], n, rng, lo, hi)
-            arms = np.tile([A, B], (n, 1)).astype(float)
-            latent = _latent(design, area, demo, arms, rng, nudges)
+            rng.bit_generator.state = state
+            latent = dict(base)
+            for o in OUTCOMES:
+                nud, s = nudges[o], float(design["latent"]["outcomes"][o]["residual_sd"])
+                latent[o] = base[o] + s * (nud["nudge_a"][area] * A + nud["nudge_b"][area] * B
+                                           + nud["interaction"][area] * A * B)
             for o in OUTCOMES:
                 own = codebook.items_of(o)
                 codes = _codes(codebook, items, latent, rng, {}, only=own)
