@@ -2,6 +2,7 @@
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/latent.py \
         [--specs latent_individual] [--samplers nutpie pymc nutpie-jax] [--n-per-country N]
+        [--origin sample|population] [--draws N] [--tune N]
 
 Prints, per spec and sampler: respondents, item responses, compile and sampling time,
 leapfrog steps per draw (PyMC: tree depth), min
@@ -21,7 +22,7 @@ import warnings
 import numpy as np
 
 import coprod_bayes as cb
-from coprod_bayes.engines.sem_latent import build_latent_model, prepare_latent
+from coprod_bayes.engines.sem_latent import build_latent_model, judged_variables, prepare_latent
 from coprod_bayes.fit import assess
 from coprod_bayes.latent import latent_frame, latent_syntax, slope_pooling
 from coprod_bayes.spec import load_spec
@@ -58,6 +59,9 @@ def main() -> None:
     ap.add_argument("--specs", nargs="*", default=["latent_individual", "latent_collective"])
     ap.add_argument("--samplers", nargs="*", default=["nutpie"])
     ap.add_argument("--n-per-country", type=int, default=None)
+    ap.add_argument("--origin", default="sample", choices=["sample", "population"])
+    ap.add_argument("--draws", type=int, default=None)
+    ap.add_argument("--tune", type=int, default=None)
     args = ap.parse_args()
     survey = cb.simulate(n_per_country=args.n_per_country, seed=0)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
@@ -67,6 +71,9 @@ def main() -> None:
           f"{'div':>4s}  verdict")
     for name in args.specs:
         spec = load_spec(name)
+        if args.draws or args.tune:
+            spec = spec.with_sampler(**{k: v for k, v in (("draws", args.draws),
+                                                           ("tune", args.tune)) if v})
         syntax = parse_model(latent_syntax(spec, survey.codebook))
         frame, _ = latent_frame(spec, survey)
         ordered = [c for c in survey.codebook.item_columns if c in syntax.observed]
@@ -74,7 +81,7 @@ def main() -> None:
         for sampler in args.samplers:
             vary, free = slope_pooling(spec, survey.codebook)
             model = build_latent_model(syntax, data, spec.invariance, vary_slopes=vary,
-                                       free_slopes=free)
+                                       free_slopes=free, origin=args.origin)
             try:
                 idata, compile_s, sample_s = run(model, spec, sampler)
             except Exception as e:  # a sampler that does not install or run here
@@ -82,8 +89,7 @@ def main() -> None:
                 continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                free = [v.name for v in model.free_RVs if v.name != "z"]
-                v = assess(idata, free)
+                v = assess(idata, judged_variables(model))
             wall = compile_s + sample_s
             ss = idata.sample_stats
             steps = float((ss["n_steps"] if "n_steps" in ss else ss["tree_depth"]).mean())

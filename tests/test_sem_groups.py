@@ -45,7 +45,7 @@ def grouped_fit():
     df = _grouped(350, seed=2024)
     model = "f =~ o1 + o2 + o3 + o4 + o5 + c1\nf ~ x"
     fit = cb.sem(model, df, ordered=[f"o{j}" for j in range(1, 6)], group="grp", weights="w",
-                 vary_slopes=False, draws=1000, tune=1000, seed=3)
+                 vary_slopes=False, draws=1500, tune=1000, seed=3)
     return df, fit
 
 
@@ -198,7 +198,7 @@ def planted():
     items = [f"v{j}" for j in range(1, 7)]
     model = "f =~ " + " + ".join(items)
     approximate = cb.cfa(model, df, ordered=items, group="grp", invariance="approximate",
-                         target_accept=0.95, seed=9)  # 2,500 draws
+                         seed=9)  # 2,500 draws, target_accept 0.98
     scalar = cb.cfa(model, df, ordered=items, group="grp", draws=1000, tune=1000, seed=10)
     return df, approximate, scalar
 

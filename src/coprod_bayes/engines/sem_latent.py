@@ -48,6 +48,37 @@ regressions of the latent variables in ``free_slopes`` are instead free in every
 latent predictors on the demographics in the latent specs, whose group differences need no
 pooling and whose pooling SDs would only add funnels for the sampler. Otherwise slopes are
 equal across groups.
+
+The origin and scale the sampler sees (``origin="sample"``, the default). The likelihood
+depends on a group's scores only through the items' thresholds minus loadings times scores,
+so the thresholds, the other groups' latent means and the reference group's *sample* mean of
+z move together (the prior on z alone pins that mean, to 1/sqrt(n)); likewise every loading
+against the sample SD of the reference group's scores, and each group's latent SD against
+the sample SD of its own. These directions, each spread over many parameters, made the
+chains crawl. The engine therefore samples, by an exact change of variables:
+
+- thresholds (intercepts) relative to the reference group's sample mean of the latent
+  variables, E_0 (``thresholds_base = thresholds_base_rel + loadings' E_0``);
+- the other groups' latent means as differences of sample means, ``E_g - E_0``;
+- loadings, paths, covariate effects, their pooling SDs and the groups' SDs and mean
+  differences in units of r_f, the reference group's sample RMS of its centred correlated
+  scores C_0 z (and a group's SD per its own RMS), e.g. ``loading = loading_rel / r_f``;
+- every slope as the effective slope the likelihood sees: the slope plus b-hat_g, the
+  sample regression (least squares, in group g) of the equation's residual scores
+  s_g (C_g z)_f on its regressors' centred scores and covariates (errors in variables: the
+  residual scores' sample correlation with the predictor's scores otherwise trades off
+  against the slope). Free slopes shift per group, equal slopes by the size-weighted mean
+  of b-hat, partially pooled ones through their deviations (dev = dev_rel - b-hat / sd).
+  The latent variables are then built in topological order, each group's centred scores
+  column by column.
+
+The priors stay on the model's own parameters (Potentials on the deterministic originals),
+with the log-Jacobian of the rescaling (``sample_scale_jacobian``; the shifts have none),
+so the posterior is the same as with ``origin="population"``; ``tests/test_sem_origin.py``
+checks the log density against the population form and an independently computed Jacobian.
+Latent variables with a fixed or labelled loading keep their scale (the marker sets it);
+slopes with labels are neither rescaled nor shifted; cyclic models keep the population
+form.
 """
 
 from __future__ import annotations
@@ -67,10 +98,11 @@ from ..spec.syntax import ModelSyntax
 from .sem_normal import _correlation_cholesky, store_named, structure
 
 __all__ = ["LatentData", "prepare_latent", "build_latent_model", "INVARIANCE", "LINKS",
-           "latent_scores"]
+           "ORIGINS", "latent_scores", "judged_variables"]
 
 INVARIANCE = ("configural", "scalar", "approximate")
 LINKS = ("logit", "probit")
+ORIGINS = ("sample", "population")
 _BOUND = 1e3  # the thresholds "below" the lowest and "above" the highest category
 
 
@@ -286,6 +318,12 @@ def _path_depth(model: ModelSyntax, li: dict[str, int]) -> int | None:
     return None if any(d is None for d in ds) else max(ds, default=0)
 
 
+def _latent_depth(model: ModelSyntax, li: dict[str, int], f: str) -> int:
+    """The length of the longest chain of latent regressions ending in f (acyclic)."""
+    parents = [p.rhs for p in model.regressions if p.lhs == f and p.rhs in li]
+    return 1 + max(_latent_depth(model, li, h) for h in parents) if parents else 0
+
+
 def _ordinal_logp(upper, lower, lin, link: str):
     """log P(lower < y* <= upper) for y* = lin + error (logistic or normal): the log of a
     difference of two CDFs, three transcendental calls per response (the category
@@ -299,7 +337,7 @@ def _ordinal_logp(upper, lower, lin, link: str):
 
 def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "scalar",
                        link: str = "logit", vary_slopes: bool | Collection[str] = True,
-                       free_slopes: Collection[str] = ()) -> pm.Model:
+                       free_slopes: Collection[str] = (), origin: str = "sample") -> pm.Model:
     """The PyMC model of the module docstring.
 
     Stored (besides the free parameters under lavaan's names): ``loadings`` (group, item,
@@ -309,7 +347,15 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
     ``effects`` (group, latent, covariate) when there are regressions, and the item
     deviations ``threshold_shift``/``intercept_shift`` and ``loading_ratio`` (item, group)
     under approximate invariance.
+
+    ``origin="sample"`` (default) samples the thresholds and intercepts relative to the
+    reference group's *sample* mean of each latent variable, and the other groups' latent
+    means as their sample means' differences from it (see "The origin" in the module
+    docstring): an exact change of variables, the same posterior, without the slow shared
+    direction of ``origin="population"`` (the parameters as written above).
     """
+    if origin not in ORIGINS:
+        raise SpecError(f"origin={origin!r}: choose one of {ORIGINS}")
     if invariance not in INVARIANCE:
         raise SpecError(f"invariance={invariance!r}: choose one of {INVARIANCE}")
     if link not in LINKS:
@@ -327,66 +373,27 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
               "citem": data.continuous, "threshold": thr_names, "covariate": data.covariates,
               "predictor": lat}
     with pm.Model(coords=coords) as pmodel:
-        # loadings ------------------------------------------------------------------------
-        Lam = pt.zeros((J, m))
-        labelled: dict[str, pt.TensorVariable] = {}
-        named: dict[str, pt.TensorVariable] = {}
-        scale = np.array([2.5 if v in data.ordinal else data.c_sd[data.continuous.index(v)]
-                          for v in ind])
-        for par in [p for p in model.parameters if p.op == "=~"]:
-            i = yi[par.rhs]
-            if par.fixed is not None:
-                value = pt.as_tensor(float(par.fixed))
-            elif par.label and par.label in labelled:
-                value = labelled[par.label]
-            else:
-                value = pm.HalfNormal(par.name, scale[i], initval=0.4 * scale[i])
-            if par.label:
-                labelled.setdefault(par.label, value)
-            Lam = pt.set_subtensor(Lam[i, li[par.lhs]], value)
-        ratio = pt.ones((J, G))
-        if configural:
-            dev = pm.Normal("loading_log_ratio", 0.0, 1.0, shape=(J, G - 1))
-            ratio = pt.concatenate([pt.ones((J, 1)), pt.exp(dev)], axis=1)
-        elif approximate:
-            omega = pm.LogNormal("loading_width", np.log(0.05), 1.0, dims="item")
-            eps = pm.ZeroSumNormal("loading_dev", 1.0, dims=("item", "group"))
-            ratio = pm.Deterministic("loading_ratio", pt.exp(omega[:, None] * eps),
-                                     dims=("item", "group"))
-        # structural part -------------------------------------------------------------------
-        B = pt.zeros((G, m, m))
-        Gam = pt.zeros((G, m, q))
-        for par in model.regressions:
-            free = grouped and par.lhs in free_slopes and par.fixed is None and not par.label
-            if par.fixed is not None:
-                value = pt.as_tensor(float(par.fixed))
-            elif par.label and par.label in labelled:
-                value = labelled[par.label]
-            elif free:
-                value = pm.Normal(f"free({par.name})", 0.0, 1.0, dims="group")
-                named[par.name] = value[0]  # the reference group's, under lavaan's name
-            else:
-                value = pm.Normal(par.name, 0.0, 1.0)
-            if par.label:
-                labelled.setdefault(par.label, value)
-            if grouped and not free and par.fixed is None and (
-                    vary_slopes is True or (vary_slopes and par.lhs in vary_slopes)):
-                sd = pm.HalfNormal(f"sd({par.name})", 0.1)
-                value = value + sd * pm.Normal(f"dev({par.name})", 0.0, 1.0, dims="group")
-            if par.rhs in li:
-                B = pt.set_subtensor(B[:, li[par.lhs], li[par.rhs]], value)
-            else:
-                Gam = pt.set_subtensor(Gam[:, li[par.lhs], cov_i[par.rhs]], value)
-        if model.regressions:
-            B = pm.Deterministic("paths", B, dims=("group", "latent", "predictor"))
-            if q:
-                Gam = pm.Deterministic("effects", Gam, dims=("group", "latent", "covariate"))
+        # Respondents are taken group by group (z gathered once into group order, a
+        # one-dimensional gather with static indices: PyTensor's multi-index gathers are far
+        # slower, in value and gradient); each group's block is then plain matrix products
+        # with that group's correlations, means, SDs, effects, paths and loadings.
+        order = np.argsort(data.g, kind="stable")
+        where = np.empty(data.n, int)
+        where[order] = np.arange(data.n)       # respondent -> row in group order
+        bounds = np.r_[0, np.cumsum(np.bincount(data.g, minlength=G))]
+        xs = data.x[order]
+        depth = _path_depth(model, li)
+        # the sample origin and scale need acyclic paths (det(I - B) = 1 keeps the change
+        # of variables of the group means volume-preserving)
+        sample_origin = origin == "sample" and depth is not None
+        free_means = grouped and not configural
         # latent variables not regressed on other latent ones (but perhaps on covariates)
         # have correlated (residual) scores; those regressed on latent ones independent
         exo = [f for f in lat
                if not any(p.lhs == f and p.rhs in li for p in model.regressions)]
         # one correlation matrix per group (as lavaan's multi-group models); the named
         # covariances f1~~f2 are the reference group's
+        named: dict[str, pt.TensorVariable] = {}
         chol = pt.broadcast_to(pt.eye(m), (G, m, m))
         if len(exo) > 1:
             W = _correlation_cholesky(len(exo), (G,))
@@ -403,37 +410,230 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                 for b in range(a + 1, len(exo)):
                     named[f"{exo[a]}~~{exo[b]}"] = R[a, b]
         chol = pm.Deterministic("latent_chol", chol, dims=("group", "latent", "predictor"))
-        mean = pt.zeros((G, m))
+        z = pm.Normal("z", 0.0, 1.0, dims=("respondent", "latent"))
+        zs = z[order] if G > 1 else z
+        # each group's correlated standard scores, C_g z_i
+        U = [pt.dot(zs[bounds[k]:bounds[k + 1]], chol[k].T) for k in range(G)]
+        # Sample scale: latent f's unit is the RMS of the reference group's centred C z
+        # (r0), group g's scores are measured by their own RMS (rg); latent variables with a
+        # fixed or labelled loading keep their scale (the marker sets it)
+        scalable = np.array([
+            bool(sample_origin) and all(p.fixed is None and not p.label
+                                        for p in model.parameters
+                                        if p.op == "=~" and p.lhs == f) for f in lat])
+        if scalable.any():
+            ubar = [u.mean(0) for u in U]
+            rms = pt.stack([pt.sqrt(pt.mean((u - ub) ** 2, axis=0)) for u, ub in zip(U, ubar,
+                                                                                       strict=True)])
+            rg = pt.where(scalable[None, :], rms, 1.0)
+            r0 = rg[0]
+        else:
+            rg, r0 = pt.ones((G, m)), pt.ones(m)
+        log_jac = []
+
+        def on_sample_scale(name, prior, c, positive=False, offset=0.0, **kwargs):
+            """A parameter sampled as (value + offset) / c, c and offset functions of the
+            scores: the free variable ``name_rel``, the value (prior ``prior`` on it) and the
+            log-Jacobian (of the rescaling; the shift by ``offset`` has none)."""
+            star = (pm.HalfFlat if positive else pm.Flat)(f"{name}_rel", **kwargs)
+            value = star * c - offset
+            pm.Potential(f"{name}_prior", pm.logp(prior, value).sum())
+            log_jac.append(pt.sum(pt.log(pt.broadcast_to(c, value.shape))))
+            return value
+
+        # loadings ------------------------------------------------------------------------
+        Lam = pt.zeros((J, m))
+        labelled: dict[str, pt.TensorVariable] = {}
+        scale = np.array([2.5 if v in data.ordinal else data.c_sd[data.continuous.index(v)]
+                          for v in ind])
+        for par in [p for p in model.parameters if p.op == "=~"]:
+            i, f = yi[par.rhs], li[par.lhs]
+            if par.fixed is not None:
+                value = pt.as_tensor(float(par.fixed))
+            elif par.label and par.label in labelled:
+                value = labelled[par.label]
+            elif scalable[f]:
+                value = on_sample_scale(par.name, pm.HalfNormal.dist(scale[i]), 1.0 / r0[f],
+                                        positive=True, initval=0.4 * scale[i])
+                named[par.name] = value
+            else:
+                value = pm.HalfNormal(par.name, scale[i], initval=0.4 * scale[i])
+            if par.label:
+                labelled.setdefault(par.label, value)
+            Lam = pt.set_subtensor(Lam[i, f], value)
+        ratio = pt.ones((J, G))
+        if configural:
+            dev = pm.Normal("loading_log_ratio", 0.0, 1.0, shape=(J, G - 1))
+            ratio = pt.concatenate([pt.ones((J, 1)), pt.exp(dev)], axis=1)
+        elif approximate:
+            omega = pm.LogNormal("loading_width", np.log(0.05), 1.0, dims="item")
+            eps = pm.ZeroSumNormal("loading_dev", 1.0, dims=("item", "group"))
+            ratio = pm.Deterministic("loading_ratio", pt.exp(omega[:, None] * eps),
+                                     dims=("item", "group"))
         sds = pt.ones((G, m))
-        if grouped and not configural:
-            mean = pt.concatenate([pt.zeros((1, m)), pm.Normal("latent_mean_free", 0.0, 1.0,
-                                                               shape=(G - 1, m))], axis=0)
-            sds = pt.concatenate([pt.ones((1, m)), pm.LogNormal("latent_sd_free", 0.0, 0.5,
-                                                                shape=(G - 1, m))], axis=0)
-        mean = pm.Deterministic("latent_mean", mean, dims=("group", "latent"))
+        if free_means:
+            if scalable.any():
+                # group g's SD in the reference group's sample unit, per its own sample RMS
+                sfree = on_sample_scale("latent_sd_free", pm.LogNormal.dist(0.0, 0.5),
+                                        r0[None, :] / rg[1:], positive=True, shape=(G - 1, m))
+                sfree = pm.Deterministic("latent_sd_free", sfree)
+            else:
+                sfree = pm.LogNormal("latent_sd_free", 0.0, 0.5, shape=(G - 1, m))
+            sds = pt.concatenate([pt.ones((1, m)), sfree], axis=0)
+        # structural part -------------------------------------------------------------------
+        # With the sample origin the latent variables are built in topological order, each
+        # group's centred scores eta~ column by column, and the slopes of every equation are
+        # sampled as the *effective* slopes the likelihood sees: slope + the sample
+        # regression of that equation's residual scores on its regressors in the group
+        # (b-hat, a function of the scores). The residual's sample correlation with its
+        # regressors otherwise trades off against the slope (errors in variables).
+        B = pt.zeros((G, m, m))
+        Gam = pt.zeros((G, m, q))
+        sizes = np.diff(bounds)
+        if sample_origin:
+            Ut = [u - u.mean(0) for u in U]
+            xbar = np.stack([xs[bounds[k]:bounds[k + 1]].mean(0) for k in range(G)])
+            xt = [xs[bounds[k]:bounds[k + 1]] - xbar[k] for k in range(G)]
+            eta_t: list[dict] = [{} for _ in range(G)]
+            topo = sorted(lat, key=lambda f: _latent_depth(model, li, f))
+        else:
+            topo = list(dict.fromkeys(p.lhs for p in model.regressions))
+        for f in topo:
+            fi = li[f]
+            pars = [p for p in model.regressions if p.lhs == f]
+            sheared = [p for p in pars if p.fixed is None and not p.label]
+            offset = {}
+            if sample_origin and sheared and (sizes > len(sheared) + 1).all():
+                cols = []
+                for k in range(G):
+                    M = pt.stack([eta_t[k][p.rhs] if p.rhs in li else
+                                  pt.as_tensor(xt[k][:, cov_i[p.rhs]]) for p in sheared], axis=1)
+                    w = sds[k, fi] * Ut[k][:, fi]
+                    cols.append(pt.linalg.solve(pt.dot(M.T, M), pt.dot(M.T, w)))
+                bhat = pt.stack(cols)                      # (G, regressors)
+                offset = {p.name: bhat[:, j] for j, p in enumerate(sheared)}
+            for par in pars:
+                free = grouped and par.lhs in free_slopes and par.fixed is None and not par.label
+                # in sample units: lhs per unit of rhs
+                c = r0[li[par.lhs]] / (r0[li[par.rhs]] if par.rhs in li else 1.0)
+                off = offset.get(par.name)
+                shear = off is not None or bool(
+                    scalable[li[par.lhs]] or (par.rhs in li and scalable[li[par.rhs]]))
+                if off is None:
+                    off = pt.zeros(G)
+                vary = grouped and not free and par.fixed is None and (
+                    vary_slopes is True or (vary_slopes and par.lhs in vary_slopes))
+                if par.fixed is not None:
+                    value = pt.as_tensor(float(par.fixed))
+                elif par.label and par.label in labelled:
+                    value = labelled[par.label]
+                elif free:
+                    if shear:
+                        value = pm.Deterministic(f"free({par.name})", on_sample_scale(
+                            f"free({par.name})", pm.Normal.dist(0.0, 1.0), c, offset=off,
+                            dims="group"), dims="group")
+                    else:
+                        value = pm.Normal(f"free({par.name})", 0.0, 1.0, dims="group")
+                    named[par.name] = value[0]  # the reference group's, under lavaan's name
+                elif shear and not par.label:
+                    # equal slopes: one effective slope, the groups' b-hat averaged by size
+                    value = on_sample_scale(par.name, pm.Normal.dist(0.0, 1.0), c,
+                                            offset=0.0 if vary else
+                                            pt.dot(off, sizes / sizes.sum()))
+                    named[par.name] = value
+                else:
+                    value = pm.Normal(par.name, 0.0, 1.0)
+                if par.label:
+                    labelled.setdefault(par.label, value)
+                if vary:
+                    if shear and not par.label:
+                        sd = pm.Deterministic(f"sd({par.name})", on_sample_scale(
+                            f"sd({par.name})", pm.HalfNormal.dist(0.1), c, positive=True))
+                        # the effective group slopes c (base + sd dev*) - b-hat: dev* is
+                        # dev shifted by b-hat / sd (a shift: no Jacobian)
+                        dstar = pm.Flat(f"dev({par.name})_rel", dims="group")
+                        dev = pm.Deterministic(f"dev({par.name})", dstar - off / sd,
+                                               dims="group")
+                        pm.Potential(f"dev({par.name})_prior",
+                                     pm.logp(pm.Normal.dist(0.0, 1.0), dev).sum())
+                    else:
+                        sd = pm.HalfNormal(f"sd({par.name})", 0.1)
+                        dev = pm.Normal(f"dev({par.name})", 0.0, 1.0, dims="group")
+                    value = value + sd * dev
+                if par.rhs in li:
+                    B = pt.set_subtensor(B[:, fi, li[par.rhs]], value)
+                else:
+                    Gam = pt.set_subtensor(Gam[:, fi, cov_i[par.rhs]], value)
+            if sample_origin:
+                for k in range(G):
+                    e = sds[k, fi] * Ut[k][:, fi]
+                    for par in pars:
+                        if par.rhs in li:
+                            e = e + B[k, fi, li[par.rhs]] * eta_t[k][par.rhs]
+                        else:
+                            e = e + Gam[k, fi, cov_i[par.rhs]] * xt[k][:, cov_i[par.rhs]]
+                    eta_t[k][f] = e
+        if model.regressions:
+            B = pm.Deterministic("paths", B, dims=("group", "latent", "predictor"))
+            if q:
+                Gam = pm.Deterministic("effects", Gam, dims=("group", "latent", "covariate"))
         sds = pm.Deterministic("latent_sd", sds, dims=("group", "latent"))
         Lam_g = pm.Deterministic("loadings", Lam[None, :, :] * ratio.T[:, :, None],
                                  dims=("group", "item", "latent"))
-        z = pm.Normal("z", 0.0, 1.0, dims=("respondent", "latent"))
-        # Respondents are taken group by group (z gathered once into group order, a
-        # one-dimensional gather with static indices: PyTensor's multi-index gathers are far
-        # slower, in value and gradient); each group's block is then plain matrix products
-        # with that group's correlations, means, SDs, effects, paths and loadings.
-        order = np.argsort(data.g, kind="stable")
-        where = np.empty(data.n, int)
-        where[order] = np.arange(data.n)       # respondent -> row in group order
-        bounds = np.r_[0, np.cumsum(np.bincount(data.g, minlength=G))]
-        zs = z[order] if G > 1 else z
-        xs = data.x[order]
-        depth = _path_depth(model, li)
+        # the origin: each group's sample mean of the latent variables, E_g (see the module
+        # docstring)
+        if sample_origin:
+            xbar = np.stack([xs[bounds[k]:bounds[k + 1]].mean(0) for k in range(G)])
+            # c_g: what the scores' and covariates' sample means add to zeta's mean
+            cg = sds * pt.stack([u.mean(0) for u in U])
+            if q:
+                cg = cg + (Gam * xbar[:, None, :]).sum(-1)
+
+            def through(a, k):
+                """(I - B_k)^-1 a by substitution."""
+                e = a
+                for _ in range(depth if model.regressions else 0):
+                    e = a + pt.dot(B[k], e)
+                return e
+
+            if free_means:
+                E0 = through(cg[0], 0)
+                diff = on_sample_scale("latent_mean_diff", pm.Flat.dist(), r0[None, :],
+                                       shape=(G - 1, m), initval=np.zeros((G - 1, m)))
+                E = pt.concatenate([E0[None, :], E0[None, :] + diff], axis=0)
+                rest = [E[k] - (pt.dot(B[k], E[k]) if model.regressions else 0) - cg[k]
+                        for k in range(1, G)]
+                mfree = pm.Deterministic("latent_mean_free", pt.stack(rest))
+                pm.Potential("latent_mean_prior",
+                             pm.logp(pm.Normal.dist(0.0, 1.0), mfree).sum())
+                mean = pt.concatenate([pt.zeros((1, m)), mfree], axis=0)
+            else:
+                E = pt.stack([through(cg[k], k) for k in range(G)])
+                mean = pt.zeros((G, m))
+            # the shift of item j's thresholds (intercepts) in the groups whose origin they
+            # are measured from: the reference group's, or each group's own (configural)
+            origin_lin = pt.stack([pt.dot(Lam_g[0 if free_means else k], E[0 if free_means
+                                                                            else k])
+                                   for k in range(G if configural else 1)])
+        else:
+            mean = pt.zeros((G, m))
+            if free_means:
+                mean = pt.concatenate([pt.zeros((1, m)), pm.Normal("latent_mean_free", 0.0, 1.0,
+                                                                   shape=(G - 1, m))], axis=0)
+        mean = pm.Deterministic("latent_mean", mean, dims=("group", "latent"))
+        if log_jac:
+            pm.Potential("sample_scale_jacobian", pt.sum(pt.stack(log_jac)))
         blocks = []
         for k in range(G):
-            a, b = bounds[k], bounds[k + 1]
-            zeta = pt.dot(zs[a:b], chol[k].T)
+            if sample_origin:
+                eta = E[k][None, :] + pt.stack([eta_t[k][f] for f in lat], axis=1)
+                blocks.append(pt.dot(eta, Lam_g[k].T))
+                continue
+            zeta = U[k]
             if grouped and not configural:
                 zeta = mean[k] + zeta * sds[k]
             if q:
-                zeta = zeta + pt.dot(xs[a:b], Gam[k].T)
+                zeta = zeta + pt.dot(xs[bounds[k]:bounds[k + 1]], Gam[k].T)
             if not model.regressions:
                 eta = zeta
             elif depth is not None:
@@ -454,11 +654,18 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
             first = np.concatenate([np.r_[True, np.zeros(k - 2, bool)] for k in K])
             init = np.concatenate([np.linspace(-1.5, 1.5, k - 1) if k > 2 else [0.0] for k in K])
             tshape = (G, T) if configural else (T,)
-            raw = pm.Normal("thresholds_free" if configural else "thresholds_base", 0.0, 3.0,
-                            shape=tshape, transform=_RaggedOrdered(first),
-                            initval=np.broadcast_to(init, tshape).copy())
+            tname = "thresholds_free" if configural else "thresholds_base"
             oi = np.array([yi[v] for v in data.ordinal])
             seg = np.cumsum(first) - 1
+            if sample_origin:
+                rel = pm.Flat(tname + "_rel", shape=tshape, transform=_RaggedOrdered(first),
+                              initval=np.broadcast_to(init, tshape).copy())
+                shift0 = origin_lin[:, oi][:, seg]
+                raw = pm.Deterministic(tname, rel + (shift0 if configural else shift0[0]))
+                pm.Potential("thresholds_prior", pm.logp(pm.Normal.dist(0.0, 3.0), raw).sum())
+            else:
+                raw = pm.Normal(tname, 0.0, 3.0, shape=tshape, transform=_RaggedOrdered(first),
+                                initval=np.broadcast_to(init, tshape).copy())
             cuts = raw if configural else pt.broadcast_to(raw, (G, T))
             if approximate:
                 tau = pm.LogNormal("threshold_width", np.log(0.15), 1.0, dims="oitem")
@@ -483,10 +690,18 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
         if data.continuous:
             Jc = len(data.continuous)
             ci = np.array([yi[v] for v in data.continuous])
-            if configural:
-                nu = pm.Normal("intercepts_free", data.c_mean, data.c_sd, shape=(G, Jc))
+            nshape = (G, Jc) if configural else (Jc,)
+            nname = "intercepts_free" if configural else "intercepts_base"
+            if sample_origin:
+                rel = pm.Flat(nname + "_rel", shape=nshape,
+                              initval=np.broadcast_to(data.c_mean, nshape).copy())
+                shift0 = origin_lin[:, ci]
+                nu = pm.Deterministic(nname, rel - (shift0 if configural else shift0[0]))
+                pm.Potential("intercepts_prior",
+                             pm.logp(pm.Normal.dist(data.c_mean, data.c_sd), nu).sum())
             else:
-                nu = pm.Normal("intercepts_base", data.c_mean, data.c_sd, dims="citem")
+                nu = pm.Normal(nname, data.c_mean, data.c_sd, shape=nshape)
+            if not configural:
                 nu = pt.broadcast_to(nu, (G, Jc))
                 if approximate:
                     tau = pm.LogNormal("intercept_width", np.log(0.15), 1.0, dims="citem")
@@ -503,6 +718,17 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                          pm.logp(pm.Normal.dist(mu, theta.reshape((-1,))[at]), data.c_y).sum())
         store_named(pmodel, model, named, labelled)
     return pmodel
+
+
+def judged_variables(pmodel: pm.Model) -> list[str]:
+    """The variables a latent-score model's convergence verdict covers: its free variables
+    except the respondents' scores ``z``, and, where the free variables are on the sample
+    origin and scale (``..._rel``), the model's own parameters they stand for."""
+    free = [v.name for v in pmodel.free_RVs if v.name != "z"]
+    free += [n for n in ("thresholds_base", "thresholds_free", "intercepts_base",
+                         "intercepts_free", "latent_mean_free")
+             if n in pmodel.named_vars and n not in free]
+    return free + [n[:-4] for n in free if n.endswith("_rel") and n[:-4] in pmodel.named_vars]
 
 
 def latent_scores(post, data: LatentData, draws: np.ndarray | None = None,
