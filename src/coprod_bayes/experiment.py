@@ -40,8 +40,9 @@ __all__ = ["ExperimentSpec", "ExperimentFit", "fit_experiment", "ols_experiment"
            "planted_latent_contrasts", "CONTRASTS"]
 
 #: Draws per chain of the latent version at the least: the between-area SDs of the four
-#: areas' nudge effects mix at a bulk ESS of about 0.1 per draw (192 of 2 x 1,000 on the
-#: simulated 2011 wave, seed 3).
+#: areas' nudge effects mix slowly (on the simulated 2011 wave, seed 3, collective: bulk
+#: ESS 192 of 2 x 1,000 draws; 379 (tail 373) of 2 x 3,000; 159 (tail 85) of 2 x 4,000, a
+#: chain lingering near an SD of 0; the verdict asks 400).
 LATENT_DRAWS = 3000
 
 #: The contrasts reported, as weights on (intercept, A, B, AB): simple effects (the other

@@ -713,7 +713,7 @@ def _survey_frame(survey, model: ModelSyntax, ordered):
 def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         group: str | None = None, *, invariance: str = "scalar", link: str = "logit",
         vary_slopes: bool | Collection[str] = True, free_slopes: Collection[str] = (),
-        weights: str | None = None, engine: str = "auto",
+        weights: str | None = None, engine: str = "auto", origin: str = "sample",
         sampler: Sampler | None = None, **sampler_options) -> SemFit:
     """Fit a structural equation model written in lavaan's syntax.
 
@@ -749,6 +749,9 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         ``auto``: latent variables integrated out analytically when every indicator is
         continuous and complete and there are no groups or covariates; otherwise
         respondent-level latent scores (missing responses absent from the likelihood).
+    origin : {"sample", "population"}
+        Latent-score engine: the coordinates the sampler sees (the same posterior; see
+        :mod:`coprod_bayes.engines.sem_latent`, "The origin and scale the sampler sees").
     sampler, **sampler_options
         Sampler settings (as for :func:`coprod_bayes.fit`).
 
@@ -802,7 +805,8 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         pmodel = build_sem_model(syntax, data_)
     else:
         data_ = prepare_latent(syntax, data, ordered, group, weights)
-        pmodel = build_latent_model(syntax, data_, invariance, link, vary_slopes, free_slopes)
+        pmodel = build_latent_model(syntax, data_, invariance, link, vary_slopes, free_slopes,
+                                    origin=origin)
     # the loadings' free variables (on the scores' sample scale: "f=~x_rel")
     loadings = {pmodel[n] for p in syntax.parameters if p.op == "=~"
                 for n in (p.name, f"{p.name}_rel")

@@ -67,8 +67,9 @@ chains crawl. The engine therefore samples, by an exact change of variables:
   sample regression (least squares, in group g) of the equation's residual scores
   s_g (C_g z)_f on its regressors' centred scores and covariates (errors in variables: the
   residual scores' sample correlation with the predictor's scores otherwise trades off
-  against the slope). Free slopes shift per group, equal slopes by the size-weighted mean
-  of b-hat, partially pooled ones through their deviations (dev = dev_rel - b-hat / sd).
+  against the slope). Free slopes shift per group; equal and partially pooled slopes by
+  the size-weighted mean of b-hat (their deviations are left alone: shifting them by
+  b-hat / sd made a funnel where the between-group SD is small).
   The latent variables are then built in topological order, each group's centred scores
   column by column.
 
@@ -318,6 +319,22 @@ def _path_depth(model: ModelSyntax, li: dict[str, int]) -> int | None:
     return None if any(d is None for d in ds) else max(ds, default=0)
 
 
+def _full_rank(columns: list) -> np.ndarray:
+    """Which of a group's regressors to keep: every latent one (``None``: scores, which vary)
+    and the covariate columns that add rank to those kept before them."""
+    keep = np.zeros(len(columns), bool)
+    kept: list[np.ndarray] = []
+    for j, c in enumerate(columns):
+        if c is None:
+            keep[j] = True
+            continue
+        trial = np.column_stack([*kept, c])
+        if np.linalg.matrix_rank(trial, tol=1e-8 * max(1.0, np.abs(trial).max())) > len(kept):
+            kept.append(c)
+            keep[j] = True
+    return keep
+
+
 def _latent_depth(model: ModelSyntax, li: dict[str, int], f: str) -> int:
     """The length of the longest chain of latent regressions ending in f (acyclic)."""
     parents = [p.rhs for p in model.regressions if p.lhs == f and p.rhs in li]
@@ -410,7 +427,10 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                 for b in range(a + 1, len(exo)):
                     named[f"{exo[a]}~~{exo[b]}"] = R[a, b]
         chol = pm.Deterministic("latent_chol", chol, dims=("group", "latent", "predictor"))
-        z = pm.Normal("z", 0.0, 1.0, dims=("respondent", "latent"))
+        # a start off zero: the sample scale (the scores' RMS) is 0 at z = 0, and PyMC's
+        # NUTS with init="adapt_diag" does not jitter
+        z = pm.Normal("z", 0.0, 1.0, dims=("respondent", "latent"),
+                      initval=np.random.default_rng(0).standard_normal((data.n, m)))
         zs = z[order] if G > 1 else z
         # each group's correlated standard scores, C_g z_i
         U = [pt.dot(zs[bounds[k]:bounds[k + 1]], chol[k].T) for k in range(G)]
@@ -421,11 +441,15 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
             bool(sample_origin) and all(p.fixed is None and not p.label
                                         for p in model.parameters
                                         if p.op == "=~" and p.lhs == f) for f in lat])
+        # (a group of one respondent has no sample scale: unit 1)
+        sizes = np.diff(bounds)
+        if sizes[0] < 2:
+            scalable[:] = False
         if scalable.any():
             ubar = [u.mean(0) for u in U]
             rms = pt.stack([pt.sqrt(pt.mean((u - ub) ** 2, axis=0)) for u, ub in zip(U, ubar,
                                                                                        strict=True)])
-            rg = pt.where(scalable[None, :], rms, 1.0)
+            rg = pt.where(scalable[None, :] & (sizes[:, None] >= 2), rms, 1.0)
             r0 = rg[0]
         else:
             rg, r0 = pt.ones((G, m)), pt.ones(m)
@@ -489,7 +513,6 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
         # regressors otherwise trades off against the slope (errors in variables).
         B = pt.zeros((G, m, m))
         Gam = pt.zeros((G, m, q))
-        sizes = np.diff(bounds)
         if sample_origin:
             Ut = [u - u.mean(0) for u in U]
             xbar = np.stack([xs[bounds[k]:bounds[k + 1]].mean(0) for k in range(G)])
@@ -506,10 +529,19 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
             if sample_origin and sheared and (sizes > len(sheared) + 1).all():
                 cols = []
                 for k in range(G):
+                    # the group's regressors: covariates that do not vary in the group (or
+                    # are collinear with the others there) are left out, their b-hat 0
+                    use = _full_rank([None if p.rhs in li else xt[k][:, cov_i[p.rhs]]
+                                      for p in sheared])
+                    if not use.any():
+                        cols.append(pt.zeros(len(sheared)))
+                        continue
                     M = pt.stack([eta_t[k][p.rhs] if p.rhs in li else
-                                  pt.as_tensor(xt[k][:, cov_i[p.rhs]]) for p in sheared], axis=1)
+                                  pt.as_tensor(xt[k][:, cov_i[p.rhs]])
+                                  for p, u in zip(sheared, use, strict=True) if u], axis=1)
                     w = sds[k, fi] * Ut[k][:, fi]
-                    cols.append(pt.linalg.solve(pt.dot(M.T, M), pt.dot(M.T, w)))
+                    b = pt.linalg.solve(pt.dot(M.T, M), pt.dot(M.T, w))
+                    cols.append(pt.set_subtensor(pt.zeros(len(sheared))[np.flatnonzero(use)], b))
                 bhat = pt.stack(cols)                      # (G, regressors)
                 offset = {p.name: bhat[:, j] for j, p in enumerate(sheared)}
             for par in pars:
@@ -536,30 +568,24 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                         value = pm.Normal(f"free({par.name})", 0.0, 1.0, dims="group")
                     named[par.name] = value[0]  # the reference group's, under lavaan's name
                 elif shear and not par.label:
-                    # equal slopes: one effective slope, the groups' b-hat averaged by size
+                    # equal or partially pooled slopes: the (population) slope shifted by
+                    # the groups' b-hat averaged by size
                     value = on_sample_scale(par.name, pm.Normal.dist(0.0, 1.0), c,
-                                            offset=0.0 if vary else
-                                            pt.dot(off, sizes / sizes.sum()))
+                                            offset=pt.dot(off, sizes / sizes.sum()))
                     named[par.name] = value
                 else:
                     value = pm.Normal(par.name, 0.0, 1.0)
                 if par.label:
                     labelled.setdefault(par.label, value)
                 if vary:
-                    if shear and not par.label:
-                        sd = pm.Deterministic(f"sd({par.name})", on_sample_scale(
-                            f"sd({par.name})", pm.HalfNormal.dist(0.1), c, positive=True))
-                        # the effective group slopes c (base + sd dev*) - b-hat: dev* is
-                        # dev shifted by b-hat / sd (a shift: no Jacobian)
-                        dstar = pm.Flat(f"dev({par.name})_rel", dims="group")
-                        dev = pm.Deterministic(f"dev({par.name})", dstar - off / sd,
-                                               dims="group")
-                        pm.Potential(f"dev({par.name})_prior",
-                                     pm.logp(pm.Normal.dist(0.0, 1.0), dev).sum())
-                    else:
-                        sd = pm.HalfNormal(f"sd({par.name})", 0.1)
-                        dev = pm.Normal(f"dev({par.name})", 0.0, 1.0, dims="group")
-                    value = value + sd * dev
+                    # the deviations stay non-centred and unshifted: shifting each group's
+                    # slope by its own b-hat (dev = dev_rel - b-hat / sd) ties dev_rel to
+                    # the scores by 1 / sd, a funnel where the between-group SD is small
+                    # (29 divergences on the four-area nudge experiment)
+                    sd = (pm.Deterministic(f"sd({par.name})", on_sample_scale(
+                        f"sd({par.name})", pm.HalfNormal.dist(0.1), c, positive=True))
+                        if shear and not par.label else pm.HalfNormal(f"sd({par.name})", 0.1))
+                    value = value + sd * pm.Normal(f"dev({par.name})", 0.0, 1.0, dims="group")
                 if par.rhs in li:
                     B = pt.set_subtensor(B[:, fi, li[par.rhs]], value)
                 else:
