@@ -59,7 +59,7 @@ def main() -> None:
     ap.add_argument("--specs", nargs="*", default=["latent_individual", "latent_collective"])
     ap.add_argument("--samplers", nargs="*", default=["nutpie"])
     ap.add_argument("--n-per-country", type=int, default=None)
-    ap.add_argument("--origin", default="sample", choices=["sample", "population"])
+    ap.add_argument("--origin", default="population", choices=["population", "sample"])
     ap.add_argument("--draws", type=int, default=None)
     ap.add_argument("--tune", type=int, default=None)
     args = ap.parse_args()

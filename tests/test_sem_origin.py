@@ -66,7 +66,7 @@ def _models(text, df, group="grp", **kw):
     ordered = [c for c in df if c[0] in "abd" and c[1:].isdigit() and c in syntax.observed]
     data = prepare_latent(syntax, df, ordered, group)
     return (build_latent_model(syntax, data, origin="population", **kw),
-            build_latent_model(syntax, data, **kw))
+            build_latent_model(syntax, data, origin="sample", **kw))
 
 
 def _original(name: str) -> str:

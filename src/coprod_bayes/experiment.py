@@ -561,11 +561,12 @@ def _fit_latent_experiment(spec: ExperimentSpec, survey: Survey, progress: bool
         syntax = f"{outcome} =~ " + " + ".join(items) + f"\n{outcome} ~ " + " + ".join(terms)
         vary = {outcome} if spec.pooling == "partial" else False
         free = {outcome} if spec.pooling == "none" else ()
+        # the sample origin and scale: better mixing of the areas' SDs here (docs/waves.md)
         fit = sem(syntax, f, ordered=items, group=spec.group, vary_slopes=vary,
-                  free_slopes=free, sampler=replace(spec.sampler, seed=spec.sampler.seed + k,
-                                                    mass_matrix="low_rank",
-                                                    draws=max(spec.sampler.draws,
-                                                              LATENT_DRAWS)))
+                  free_slopes=free, origin="sample",
+                  sampler=replace(spec.sampler, seed=spec.sampler.seed + k,
+                                  mass_matrix="low_rank",
+                                  draws=max(spec.sampler.draws, LATENT_DRAWS)))
         post = fit.idata.posterior
         eff = post["effects"].values  # chain, draw, group, latent, covariate
         S = eff.shape[0] * eff.shape[1]

@@ -713,7 +713,7 @@ def _survey_frame(survey, model: ModelSyntax, ordered):
 def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         group: str | None = None, *, invariance: str = "scalar", link: str = "logit",
         vary_slopes: bool | Collection[str] = True, free_slopes: Collection[str] = (),
-        weights: str | None = None, engine: str = "auto", origin: str = "sample",
+        weights: str | None = None, engine: str = "auto", origin: str = "population",
         sampler: Sampler | None = None, **sampler_options) -> SemFit:
     """Fit a structural equation model written in lavaan's syntax.
 
@@ -749,9 +749,11 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         ``auto``: latent variables integrated out analytically when every indicator is
         continuous and complete and there are no groups or covariates; otherwise
         respondent-level latent scores (missing responses absent from the likelihood).
-    origin : {"sample", "population"}
+    origin : {"population", "sample"}
         Latent-score engine: the coordinates the sampler sees (the same posterior; see
         :mod:`coprod_bayes.engines.sem_latent`, "The origin and scale the sampler sees").
+        ``"sample"`` mixes better per draw on some models but costs more per gradient and
+        to compile (docs/sem.md).
     sampler, **sampler_options
         Sampler settings (as for :func:`coprod_bayes.fit`).
 

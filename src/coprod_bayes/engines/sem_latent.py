@@ -49,7 +49,8 @@ latent predictors on the demographics in the latent specs, whose group differenc
 pooling and whose pooling SDs would only add funnels for the sampler. Otherwise slopes are
 equal across groups.
 
-The origin and scale the sampler sees (``origin="sample"``, the default). The likelihood
+The origin and scale the sampler sees (``origin="sample"``, an option; the default is
+``"population"``, the parameters as written above). The likelihood
 depends on a group's scores only through the items' thresholds minus loadings times scores,
 so the thresholds, the other groups' latent means and the reference group's *sample* mean of
 z move together (the prior on z alone pins that mean, to 1/sqrt(n)); likewise every loading
@@ -354,7 +355,8 @@ def _ordinal_logp(upper, lower, lin, link: str):
 
 def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "scalar",
                        link: str = "logit", vary_slopes: bool | Collection[str] = True,
-                       free_slopes: Collection[str] = (), origin: str = "sample") -> pm.Model:
+                       free_slopes: Collection[str] = (),
+                       origin: str = "population") -> pm.Model:
     """The PyMC model of the module docstring.
 
     Stored (besides the free parameters under lavaan's names): ``loadings`` (group, item,
@@ -365,11 +367,11 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
     deviations ``threshold_shift``/``intercept_shift`` and ``loading_ratio`` (item, group)
     under approximate invariance.
 
-    ``origin="sample"`` (default) samples the thresholds and intercepts relative to the
+    ``origin="sample"`` samples the thresholds and intercepts relative to the
     reference group's *sample* mean of each latent variable, and the other groups' latent
     means as their sample means' differences from it (see "The origin" in the module
     docstring): an exact change of variables, the same posterior, without the slow shared
-    direction of ``origin="population"`` (the parameters as written above).
+    direction of ``origin="population"`` (the default: the parameters as written above).
     """
     if origin not in ORIGINS:
         raise SpecError(f"origin={origin!r}: choose one of {ORIGINS}")
