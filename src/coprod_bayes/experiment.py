@@ -714,12 +714,12 @@ def planted_latent_contrasts(survey: Survey, reference: str | None = None) -> pd
     frame = survey.frame.set_index(survey.codebook.id)
     lat = truth["latent"].set_index(survey.codebook.id)
     ref = reference if reference is not None else survey.levels("area")[0]
+    here = lat[lat["area"] == ref]
+    A = frame.loc[here.index, "nudge_a"].to_numpy(float)
+    B = frame.loc[here.index, "nudge_b"].to_numpy(float)
     rows = []
     for o, nud in truth["nudges"].items():
         s = float(design["latent"]["outcomes"][o]["residual_sd"])
-        here = lat[lat["area"] == ref]
-        A = frame.loc[here.index, "nudge_a"].to_numpy(float)
-        B = frame.loc[here.index, "nudge_b"].to_numpy(float)
         net = here[o].to_numpy() - s * (nud["nudge_a"][ref] * A + nud["nudge_b"][ref] * B
                                         + nud["interaction"][ref] * A * B)
         unit = float(np.std(net, ddof=1))

@@ -300,9 +300,10 @@ class _RaggedOrdered(Transform):
         return pt.sum(pt.where(self.first, 0.0, value), axis=-1)
 
 
-def _path_depth(model: ModelSyntax, li: dict[str, int]) -> int | None:
-    """The length of the longest chain of latent regressions (0 without any), or None when
-    the latent regressions have a cycle (a non-recursive model)."""
+def _depths(model: ModelSyntax, li: dict[str, int]) -> dict[str, int] | None:
+    """Per latent variable the length of the longest chain of latent regressions ending in
+    it (0 for one regressed on no latent variable), or None when the latent regressions
+    have a cycle (a non-recursive model)."""
     parents = {f: {p.rhs for p in model.regressions if p.lhs == f and p.rhs in li} for f in li}
     depth: dict[str, int] = {}
 
@@ -317,7 +318,14 @@ def _path_depth(model: ModelSyntax, li: dict[str, int]) -> int | None:
         return depth[f]
 
     ds = [visit(f, frozenset()) for f in li]
-    return None if any(d is None for d in ds) else max(ds, default=0)
+    return None if any(d is None for d in ds) else depth
+
+
+def _path_depth(model: ModelSyntax, li: dict[str, int]) -> int | None:
+    """The length of the longest chain of latent regressions (0 without any), or None when
+    the latent regressions have a cycle (a non-recursive model)."""
+    depth = _depths(model, li)
+    return None if depth is None else max(depth.values(), default=0)
 
 
 def _full_rank(columns: list) -> np.ndarray:
@@ -334,12 +342,6 @@ def _full_rank(columns: list) -> np.ndarray:
             kept.append(c)
             keep[j] = True
     return keep
-
-
-def _latent_depth(model: ModelSyntax, li: dict[str, int], f: str) -> int:
-    """The length of the longest chain of latent regressions ending in f (acyclic)."""
-    parents = [p.rhs for p in model.regressions if p.lhs == f and p.rhs in li]
-    return 1 + max(_latent_depth(model, li, h) for h in parents) if parents else 0
 
 
 def _ordinal_logp(upper, lower, lin, link: str):
@@ -367,11 +369,10 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
     deviations ``threshold_shift``/``intercept_shift`` and ``loading_ratio`` (item, group)
     under approximate invariance.
 
-    ``origin="sample"`` samples the thresholds and intercepts relative to the
-    reference group's *sample* mean of each latent variable, and the other groups' latent
-    means as their sample means' differences from it (see "The origin" in the module
-    docstring): an exact change of variables, the same posterior, without the slow shared
-    direction of ``origin="population"`` (the default: the parameters as written above).
+    ``origin="sample"`` samples thresholds, group means, loadings, SDs and slopes relative
+    to the groups' sample means and scales of the scores (see "The origin and scale the
+    sampler sees" in the module docstring): an exact change of variables, the same
+    posterior as ``origin="population"`` (the default: the parameters as written above).
     """
     if origin not in ORIGINS:
         raise SpecError(f"origin={origin!r}: choose one of {ORIGINS}")
@@ -434,8 +435,11 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
         z = pm.Normal("z", 0.0, 1.0, dims=("respondent", "latent"),
                       initval=np.random.default_rng(0).standard_normal((data.n, m)))
         zs = z[order] if G > 1 else z
-        # each group's correlated standard scores, C_g z_i
+        # each group's correlated standard scores, C_g z_i, and their and the covariates'
+        # group means (the sample origin's)
         U = [pt.dot(zs[bounds[k]:bounds[k + 1]], chol[k].T) for k in range(G)]
+        ubar = [u.mean(0) for u in U]
+        xbar = np.stack([xs[bounds[k]:bounds[k + 1]].mean(0) for k in range(G)])
         # Sample scale: latent f's unit is the RMS of the reference group's centred C z
         # (r0), group g's scores are measured by their own RMS (rg); latent variables with a
         # fixed or labelled loading keep their scale (the marker sets it)
@@ -448,7 +452,6 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
         if sizes[0] < 2:
             scalable[:] = False
         if scalable.any():
-            ubar = [u.mean(0) for u in U]
             rms = pt.stack([pt.sqrt(pt.mean((u - ub) ** 2, axis=0)) for u, ub in zip(U, ubar,
                                                                                        strict=True)])
             rg = pt.where(scalable[None, :] & (sizes[:, None] >= 2), rms, 1.0)
@@ -516,11 +519,11 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
         B = pt.zeros((G, m, m))
         Gam = pt.zeros((G, m, q))
         if sample_origin:
-            Ut = [u - u.mean(0) for u in U]
-            xbar = np.stack([xs[bounds[k]:bounds[k + 1]].mean(0) for k in range(G)])
+            Ut = [u - ub for u, ub in zip(U, ubar, strict=True)]
             xt = [xs[bounds[k]:bounds[k + 1]] - xbar[k] for k in range(G)]
             eta_t: list[dict] = [{} for _ in range(G)]
-            topo = sorted(lat, key=lambda f: _latent_depth(model, li, f))
+            depths = _depths(model, li)
+            topo = sorted(lat, key=depths.__getitem__)
         else:
             topo = list(dict.fromkeys(p.lhs for p in model.regressions))
         for f in topo:
@@ -611,9 +614,8 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
         # the origin: each group's sample mean of the latent variables, E_g (see the module
         # docstring)
         if sample_origin:
-            xbar = np.stack([xs[bounds[k]:bounds[k + 1]].mean(0) for k in range(G)])
             # c_g: what the scores' and covariates' sample means add to zeta's mean
-            cg = sds * pt.stack([u.mean(0) for u in U])
+            cg = sds * pt.stack(ubar)
             if q:
                 cg = cg + (Gam * xbar[:, None, :]).sum(-1)
 
