@@ -2,7 +2,7 @@
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/latent.py \
         [--specs latent_individual] [--samplers nutpie pymc nutpie-jax] [--n-per-country N]
-        [--origin sample|population] [--draws N] [--tune N]
+        [--origin sample|population] [--draws N] [--tune N] [--slowest N] [--save DIR]
 
 Prints, per spec and sampler: respondents, item responses, compile and sampling time,
 leapfrog steps per draw (PyMC: tree depth), min
@@ -18,39 +18,40 @@ import os
 import platform
 import time
 import warnings
+from dataclasses import replace
 
 import numpy as np
 
 import coprod_bayes as cb
 from coprod_bayes.engines.sem_latent import build_latent_model, judged_variables, prepare_latent
-from coprod_bayes.fit import assess
+from coprod_bayes.fit import assess, sample
 from coprod_bayes.latent import latent_frame, latent_syntax, slope_pooling
 from coprod_bayes.spec import load_spec
 from coprod_bayes.spec.syntax import parse_model
 
 
 def run(model, spec, sampler: str):
-    s = spec.sampler
+    """Sample as the package does (coprod_bayes.fit.sample: nutpie with numba or JAX, or
+    PyMC's NUTS); returns (idata, compile seconds, sampling seconds). nutpie compiles before
+    sampling (timed apart by compiling once first); PyMC compiles inside pm.sample."""
+    s = replace(spec.sampler, backend=sampler,
+                mass_matrix=spec.sampler.mass_matrix if sampler != "pymc" else "diag")
     t0 = time.time()
     if sampler.startswith("nutpie"):
         import nutpie
 
-        backend = "jax" if sampler == "nutpie-jax" else "numba"
-        kw = {"gradient_backend": "jax"} if backend == "jax" else {}
-        compiled = nutpie.compile_pymc_model(model, backend=backend, **kw)
+        from coprod_bayes.fit import _compile_jax
+
+        compiled = (_compile_jax(model, {}) if sampler == "nutpie-jax"
+                    else nutpie.compile_pymc_model(model))
         t1 = time.time()
         idata = nutpie.sample(compiled, draws=s.draws, tune=s.tune, chains=s.chains,
                               cores=min(s.chains, os.cpu_count() or 1), seed=s.seed,
                               target_accept=s.target_accept, progress_bar=False,
                               low_rank_modified_mass_matrix=s.mass_matrix == "low_rank")
     else:
-        import pymc as pm
-
-        t1 = time.time()  # PyMC compiles inside sample()
-        idata = pm.sample(draws=s.draws, tune=s.tune, chains=s.chains,
-                          cores=min(s.chains, os.cpu_count() or 1), random_seed=s.seed,
-                          target_accept=s.target_accept, progressbar=False, model=model,
-                          compute_convergence_checks=False)
+        t1 = time.time()
+        idata = sample(model, s)
     return idata, t1 - t0, time.time() - t1
 
 
@@ -62,6 +63,9 @@ def main() -> None:
     ap.add_argument("--origin", default="population", choices=["population", "sample"])
     ap.add_argument("--draws", type=int, default=None)
     ap.add_argument("--tune", type=int, default=None)
+    ap.add_argument("--save", default=None, help="a folder: save each run's draws (netCDF)")
+    ap.add_argument("--slowest", type=int, default=0,
+                    help="print the N parameters with the smallest bulk ESS")
     args = ap.parse_args()
     survey = cb.simulate(n_per_country=args.n_per_country, seed=0)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
@@ -90,6 +94,18 @@ def main() -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 v = assess(idata, judged_variables(model))
+            if args.save:
+                idata.to_netcdf(f"{args.save}/{name}-{sampler}-{args.origin}.nc")
+            if args.slowest:
+                import arviz as az
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    ess = az.ess(idata, var_names=[v for v in judged_variables(model)
+                                                   if v in idata.posterior])
+                flat = sorted(((float(x), f"{k}{list(i)}") for k in ess.data_vars
+                               for i, x in np.ndenumerate(ess[k].values)))
+                print("  slowest:", ", ".join(f"{n} {e:.0f}" for e, n in flat[:args.slowest]))
             wall = compile_s + sample_s
             ss = idata.sample_stats
             steps = float((ss["n_steps"] if "n_steps" in ss else ss["tree_depth"]).mean())

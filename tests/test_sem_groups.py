@@ -316,3 +316,25 @@ def test_latent_standardised_slopes_undo_the_attenuation_of_sum_scores():
         est, sd = st.loc[g, "mean"], st.loc[g, "sd"]
         assert abs(est - beta) < 3 * sd, (g, est, sd)
         assert abs(est - beta) < abs(ols - beta), (g, est, ols)
+
+
+def test_single_paths_can_be_pooled_or_free_per_group():
+    """vary_slopes and free_slopes take single paths ("f~x") as well as latent outcomes: the
+    named path gets a between-group SD (pooled) or one free value per group, the others
+    stay as their outcome's setting says."""
+    from coprod_bayes.engines.sem_latent import build_latent_model, prepare_latent
+    from coprod_bayes.spec.syntax import parse_model
+
+    rng = np.random.default_rng(1)
+    n = 120
+    df = pd.DataFrame({f"y{j}": rng.integers(0, 3, n) for j in range(1, 7)})
+    df["w"] = rng.standard_normal(n)
+    df["grp"] = np.repeat(["a", "b", "c"], n // 3)
+    syn = parse_model("X =~ y1 + y2 + y3\nY =~ y4 + y5 + y6\nY ~ X + w")
+    data = prepare_latent(syn, df, [f"y{j}" for j in range(1, 7)], "grp", None)
+    m = build_latent_model(syn, data, "scalar", vary_slopes={"Y~X"}, free_slopes={"Y~w"})
+    names = set(m.named_vars)
+    assert {"sd(Y~X)", "dev(Y~X)", "free(Y~w)"} <= names
+    assert "sd(Y~w)" not in names and "free(Y~X)" not in names
+    m = build_latent_model(syn, data, "scalar", vary_slopes={"Y"}, free_slopes=())
+    assert {"sd(Y~X)", "sd(Y~w)"} <= set(m.named_vars)

@@ -83,11 +83,14 @@ def sample(model, sampler: Sampler, progress: bool = False,
     """
     cores = min(sampler.chains, os.cpu_count() or 1)
     jitter = None if not no_jitter else {v for v in model.free_RVs if v not in no_jitter}
-    if sampler.backend == "nutpie":
+    if sampler.backend in ("nutpie", "nutpie-jax"):
         import nutpie
 
-        compiled = (nutpie.compile_pymc_model(model) if jitter is None
-                    else nutpie.compile_pymc_model(model, jitter_rvs=jitter))
+        kw = {} if jitter is None else {"jitter_rvs": jitter}
+        if sampler.backend == "nutpie-jax":
+            compiled = _compile_jax(model, kw)
+        else:
+            compiled = nutpie.compile_pymc_model(model, **kw)
         return nutpie.sample(compiled, draws=sampler.draws, tune=sampler.tune,
                              chains=sampler.chains, cores=cores, seed=sampler.seed,
                              target_accept=sampler.target_accept, progress_bar=progress,
@@ -99,6 +102,40 @@ def sample(model, sampler: Sampler, progress: bool = False,
                      random_seed=sampler.seed, target_accept=sampler.target_accept,
                      progressbar=progress, model=model, compute_convergence_checks=False,
                      **({} if jitter is None else {"init": "adapt_diag"}))
+
+
+def _compile_jax(model, kw: dict):
+    """nutpie's JAX backend (log density and gradient compiled by JAX). It cannot convert a
+    model with initial values, so they are passed as nutpie's ``initial_points`` (the same
+    start) and left on the model. With ``OMP_NUM_THREADS=1`` and JAX not yet
+    imported, XLA is kept to one thread per process too (two chains on two cores)."""
+    import sys
+
+    import nutpie
+
+    if "jax" not in sys.modules and os.environ.get("OMP_NUM_THREADS") == "1":
+        os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                           "intra_op_parallelism_threads=1")
+    try:
+        import jax  # noqa: F401
+    except ImportError:
+        raise SpecError("sampler backend 'nutpie-jax' needs JAX: pip install jax "
+                        "(or use backend 'nutpie')") from None
+    from pymc.model.transform.optimization import freeze_dims_and_data
+
+    saved = dict(model.rvs_to_initial_values)
+    inits = {rv.name: v for rv, v in saved.items() if v is not None}
+    model.rvs_to_initial_values = dict.fromkeys(saved)
+    try:
+        # JAX needs static shapes: the model is frozen here rather than inside nutpie, so
+        # that the variables to jitter can be named in the frozen copy
+        frozen = freeze_dims_and_data(model)
+    finally:
+        model.rvs_to_initial_values = saved
+    if "jitter_rvs" in kw:
+        kw = {**kw, "jitter_rvs": {frozen[v.name] for v in kw["jitter_rvs"]}}
+    return nutpie.compile_pymc_model(frozen, backend="jax", gradient_backend="jax",
+                                     freeze_model=False, initial_points=inits or None, **kw)
 
 
 def data_fingerprint(survey: Survey) -> str:

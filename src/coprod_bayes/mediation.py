@@ -95,8 +95,11 @@ class MediationSpec:
         Constructs of the codebook (their area indexes are the outcomes), one fit each.
     group : str
         The grouping column (``"country"``); contexts are group x policy area.
-    measurement : {"index"}
-        Area indexes and single items as continuous scores (z-scored within context).
+    measurement : {"index", "latent"}
+        ``"index"``: area indexes and single items as continuous scores (z-scored within
+        context), 15 contexts. ``"latent"``: treatment, mediator and outcome as person-level
+        latent variables measured by their ordinal items, one context per group
+        (:mod:`coprod_bayes.mediation_latent`).
     weights : bool
         Survey weights as a normalised pseudo-likelihood.
     priors, sampler : Priors, Sampler
@@ -136,10 +139,11 @@ class MediationSpec:
             object.__setattr__(self, "sampler", Sampler(**self.sampler))
         if not self.outcomes:
             raise SpecError(f"mediation spec {self.name!r}: lists no outcomes")
-        if self.measurement != "index":
+        if self.measurement not in ("index", "latent"):
             raise SpecError(f"mediation spec {self.name!r}: measurement = "
-                            f"{self.measurement!r}; only 'index' is implemented (the latent "
-                            "version is not yet)")
+                            f"{self.measurement!r}; choose 'index' (area indexes and single "
+                            "items) or 'latent' (person-level constructs measured by their "
+                            "items: coprod_bayes.mediation_latent)")
         if _PLACEHOLDER not in self.syntax and len(self.outcomes) > 1:
             raise SpecError(f"mediation spec {self.name!r}: the syntax has no {_PLACEHOLDER} "
                             f"but {len(self.outcomes)} outcomes are listed")
@@ -296,7 +300,12 @@ def mediation_frame(data: Survey | pd.DataFrame,
         context; non-numeric values.
     """
     variables = list(dict.fromkeys(v for o in spec.outcomes for v in spec.roles(o).variables))
-    if isinstance(data, Survey):
+    if isinstance(data, Survey) and spec.measurement == "latent":
+        from .mediation_latent import person_frame
+
+        spec.validate_against(data.codebook)
+        long = person_frame(data, spec)
+    elif isinstance(data, Survey):
         spec.validate_against(data.codebook)
         long = _long_from_survey(data, spec, variables)
     else:
@@ -393,6 +402,7 @@ class MediationFit:
     def __init__(self, spec, equations, draws, rows, groups, areas, roles):
         self.spec, self.equations, self.draws, self.rows = spec, equations, draws, rows
         self.groups, self.areas, self.roles = groups, areas, roles
+        self.residual = None  # the latent version's standardised residual SDs, per outcome
         self.verdict = _combine({k: v[1] for k, v in equations.items()})
 
     def __repr__(self) -> str:
@@ -505,7 +515,7 @@ class MediationFit:
         rho = np.linspace(-0.6, 0.6, 25) if rho is None else np.asarray(rho, float)
         q = (1 - hdi_prob) / 2
         a, b = self.draws[o]["a"], self.draws[o]["b"]
-        s_m, s_y = self._residual_sd("mediator"), self._residual_sd(o)  # (S, G)
+        s_m, s_y = self._residual_sds(o)  # (S, G)
         rows, zero = [], []
         for gi, g in enumerate(self.groups):
             for ai, ar in enumerate(self.areas):
@@ -522,12 +532,20 @@ class MediationFit:
         out.attrs["vanishes_at"] = pd.DataFrame(zero)
         return out
 
-    def _residual_sd(self, equation: str) -> np.ndarray:
-        """Each draw's residual SD (respondent effect and row error) by group: (S, G)."""
-        post = self.equations[equation][0].posterior
-        sigma = _flat(post["sigma"].values)
-        omega = _flat(post["omega"].values)
-        return np.sqrt(sigma**2 + omega[:, None] ** 2)
+    def _residual_sds(self, outcome: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each draw's residual SDs of the mediator's and the outcome's equations by group,
+        (S, G) each: the respondent effect and row error together (index version), the
+        standardised latent residual SDs (latent version)."""
+        if getattr(self, "residual", None) is not None:
+            return self.residual[outcome]
+
+        def sd(equation):
+            post = self.equations[equation][0].posterior
+            sigma = _flat(post["sigma"].values)
+            omega = _flat(post["omega"].values)
+            return np.sqrt(sigma**2 + omega[:, None] ** 2)
+
+        return sd("mediator"), sd(outcome)
 
     def compare(self, ols: pd.DataFrame, hdi_prob: float = 0.9) -> pd.DataFrame:
         """The posterior table beside the frequentist one (:func:`ols_mediation`), one row
@@ -612,6 +630,34 @@ def fit_mediation(spec: str | MediationSpec, data: Survey | pd.DataFrame,
         raise SpecError(f"spec {spec.name!r} is not a mediation spec")
     if sampler_options:
         spec = spec.with_sampler(**sampler_options)
+    if spec.measurement == "latent":
+        from .mediation_latent import fit_latent_mediation
+
+        fit = fit_latent_mediation(spec, data, progress)
+    else:
+        fit = _fit_index(spec, data, progress)
+    if not fit.verdict.converged:
+        warnings.warn(f"{spec.name}: {fit.verdict.headline}", ConvergenceWarning, stacklevel=2)
+    return fit
+
+
+def _effects(spec: MediationSpec, roles: Roles, paths: dict) -> dict:
+    """a, b and c' (``direct``) draws extended by ``indirect`` = a*b, ``total`` = c' + a*b
+    and the syntax's ``:=`` definitions (checked against the built-in ones)."""
+    labels = {roles.a: paths["a"], roles.b: paths["b"], roles.c: paths["direct"]}
+    paths["indirect"] = paths["a"] * paths["b"]
+    paths["total"] = paths["direct"] + paths["indirect"]
+    for dfn in roles.definitions:
+        value = np.asarray(dfn.evaluate({**labels, **paths}), float) * np.ones_like(paths["a"])
+        if dfn.name in PATHS and not np.allclose(value, paths[dfn.name]):
+            raise SpecError(f"mediation spec {spec.name!r} line {dfn.line}: {dfn.name} := "
+                            f"{dfn.expression} is not the built-in {dfn.name} "
+                            "(indirect = a*b, total = c' + a*b); name it otherwise")
+        paths[dfn.name] = value
+    return paths
+
+
+def _fit_index(spec: MediationSpec, data, progress: bool) -> MediationFit:
     d, rows = mediation_frame(data, spec)
     rows = rows.rename(columns={_GROUP: spec.group})
     groups, areas = d.attrs["groups"], d.attrs["areas"]
@@ -630,24 +676,10 @@ def fit_mediation(spec: str | MediationSpec, data: Survey | pd.DataFrame,
         equations[o] = (y_idata, y_verdict, o)
         beta_m = _flat(m_idata.posterior["beta"].sel(coef=roles.treatment).values)
         beta_y = y_idata.posterior["beta"]
-        paths = {"a": beta_m,
-                 "b": _flat(beta_y.sel(coef=roles.mediator).values),
-                 "direct": _flat(beta_y.sel(coef=roles.treatment).values)}
-        labels = {roles.a: paths["a"], roles.b: paths["b"], roles.c: paths["direct"]}
-        paths["indirect"] = paths["a"] * paths["b"]
-        paths["total"] = paths["direct"] + paths["indirect"]
-        for dfn in roles.definitions:
-            value = np.asarray(dfn.evaluate({**labels, **paths}), float) * np.ones_like(paths["a"])
-            if dfn.name in PATHS and not np.allclose(value, paths[dfn.name]):
-                raise SpecError(f"mediation spec {spec.name!r} line {dfn.line}: {dfn.name} := "
-                                f"{dfn.expression} is not the built-in {dfn.name} "
-                                "(indirect = a*b, total = c' + a*b); name it otherwise")
-            paths[dfn.name] = value
-        draws[o] = paths
-    fit = MediationFit(spec, equations, draws, rows, groups, areas, roles)
-    if not fit.verdict.converged:
-        warnings.warn(f"{spec.name}: {fit.verdict.headline}", ConvergenceWarning, stacklevel=2)
-    return fit
+        draws[o] = _effects(spec, roles, {
+            "a": beta_m, "b": _flat(beta_y.sel(coef=roles.mediator).values),
+            "direct": _flat(beta_y.sel(coef=roles.treatment).values)})
+    return MediationFit(spec, equations, draws, rows, groups, areas, roles)
 
 
 # -- frequentist -----------------------------------------------------------------------------

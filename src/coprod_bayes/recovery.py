@@ -152,6 +152,7 @@ def latent_truth(fit, survey: Survey) -> pd.DataFrame:
         constructs are area-specific, which a one-factor-per-construct model does not
         have as parameters), or a fit that is not of a latent spec.
     """
+    from .engines.sem_latent import _depths
     from .errors import SpecError
 
     truth = survey.truth or {}
@@ -168,7 +169,10 @@ def latent_truth(fit, survey: Survey) -> pd.DataFrame:
     x = data.x
     li = {f: i for i, f in enumerate(lat)}
     parents = {f: [p.rhs for p in model.regressions if p.lhs == f] for f in lat}
-    order = sorted(lat, key=lambda f: any(r in li for r in parents[f]))  # predictors first
+    depth = _depths(model, li)
+    if depth is None:
+        raise SpecError("latent_truth(): the latent regressions have a cycle")
+    order = sorted(lat, key=depth.__getitem__)  # predictors before what they predict
     G = len(data.groups)
     coef = {}   # (group, latent) -> {predictor: slope, "1": intercept}
     resid = {}  # (group, latent) -> residual SD

@@ -343,13 +343,19 @@ class SemFit:
                                  weighted=self.data.weights is not None and weighted))
         return pd.DataFrame(rows)
 
-    def standardized_paths(self, hdi_prob: float = 0.9) -> pd.DataFrame:
-        """Every structural path standardised within each group, as the papers' per-country
-        betas: slope x SD(predictor) / SD(outcome), both SDs implied by that group's
-        parameters (latent SDs and correlations, paths, and the covariates' covariance in the
-        group). Columns ``group``, ``outcome``, ``predictor``, ``mean``, ``sd``, ``lower``,
-        ``upper``, ``p_positive``."""
-        self._need_latent("standardized_paths")
+    def standardized_path_draws(self) -> dict[str, dict]:
+        """Per group, draws of every structural path standardised within the group (slope x
+        SD(predictor) / SD(outcome), both SDs implied by that group's parameters: latent SDs
+        and correlations, paths, and the covariates' covariance in the group) and of each
+        endogenous latent variable's standardised residual SD (residual SD / total SD).
+
+        Returns
+        -------
+        dict
+            ``"paths"``: ``{(outcome, predictor): array (draws, groups)}``;
+            ``"residual_sd"``: ``{latent: array (draws, groups)}``.
+        """
+        self._need_latent("standardized_path_draws")
         dat = self.data
         lat, covs = self.model.latent, dat.covariates
         names = lat + covs
@@ -357,12 +363,14 @@ class SemFit:
         li = {v: i for i, v in enumerate(names)}
         post = self.idata.posterior
         chol, sds = self._flat("latent_chol"), self._flat("latent_sd")
-        B = self._flat("paths") if "paths" in post else np.zeros((len(chol), len(self.groups), m, m))
-        Gam = self._flat("effects") if "effects" in post else np.zeros((len(chol), len(self.groups), m, q))
+        S, G = chol.shape[:2]
+        B = self._flat("paths") if "paths" in post else np.zeros((S, G, m, m))
+        Gam = self._flat("effects") if "effects" in post else np.zeros((S, G, m, q))
         R = chol @ np.swapaxes(chol, -1, -2)  # (draws, group, latent, latent)
-        rows = []
-        for k, g in enumerate(self.groups):
-            S = len(chol)
+        paths = {(p.lhs, p.rhs): np.empty((S, G)) for p in self.model.regressions}
+        endogenous = list(dict.fromkeys(p.lhs for p in self.model.regressions))
+        resid = {f: np.empty((S, G)) for f in endogenous}
+        for k in range(G):
             full_B = np.zeros((S, m + q, m + q))
             full_B[:, :m, :m] = B[:, k]
             full_B[:, :m, m:] = Gam[:, k]
@@ -374,11 +382,22 @@ class SemFit:
             inv = np.linalg.inv(np.eye(m + q) - full_B)
             Phi = inv @ Psi @ np.swapaxes(inv, 1, 2)
             sd = np.sqrt(np.diagonal(Phi, axis1=1, axis2=2))
-            for par in self.model.regressions:
-                y, x = li[par.lhs], li[par.rhs]
-                v = full_B[:, y, x] * sd[:, x] / sd[:, y]
-                r = _row(v, hdi_prob, group=g, outcome=par.lhs, predictor=par.rhs)
-                r["p_positive"] = float((v > 0).mean())
+            for (y, x), out in paths.items():
+                out[:, k] = full_B[:, li[y], li[x]] * sd[:, li[x]] / sd[:, li[y]]
+            for f, out in resid.items():
+                out[:, k] = sds[:, k, li[f]] / sd[:, li[f]]
+        return {"paths": paths, "residual_sd": resid}
+
+    def standardized_paths(self, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """Every structural path standardised within each group, as the papers' per-country
+        betas (:meth:`standardized_path_draws`). Columns ``group``, ``outcome``,
+        ``predictor``, ``mean``, ``sd``, ``lower``, ``upper``, ``p_positive``."""
+        paths = self.standardized_path_draws()["paths"]
+        rows = []
+        for k, g in enumerate(self.groups):
+            for (y, x), v in paths.items():
+                r = _row(v[:, k], hdi_prob, group=g, outcome=y, predictor=x)
+                r["p_positive"] = float((v[:, k] > 0).mean())
                 rows.append(r)
         return pd.DataFrame(rows)
 
@@ -737,10 +756,12 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         Of the ordinal items (logit is about 3x cheaper to evaluate).
     vary_slopes : bool or collection of str, default True
         With ``group``: structural slopes vary by group (partial pooling); a collection
-        names the latent outcomes whose slopes vary (the others are equal across groups).
+        names the latent outcomes whose slopes vary (the others are equal across groups)
+        or single paths (``"efficacy~conditions"``).
     free_slopes : collection of str, optional
-        With ``group``: latent outcomes whose regressions are estimated separately in every
-        group (no pooling; lavaan's multi-group default), e.g. nuisance regressions.
+        With ``group``: latent outcomes (or single paths, ``"efficacy~age"``) whose
+        regressions are estimated separately in every group (no pooling; lavaan's
+        multi-group default), e.g. nuisance regressions. A path in both is free.
     weights : str, optional
         A survey-weight column (a Survey's own by default), used by
         :meth:`SemFit.latent_means` (post-stratified latent means); the likelihood is

@@ -41,9 +41,11 @@ Invariance across groups:
   mixed badly (bulk ESS 135-165 of 2,000 draws).
 
 Structural slopes (``B``, ``Gamma``) vary by group with partial pooling when
-``vary_slopes`` (True, or the latent outcomes whose slopes vary): B_g = B + sigma * b_g,
+``vary_slopes`` (True, or the latent outcomes whose slopes vary, or single paths named
+``"f~x"``): B_g = B + sigma * b_g,
 b_g ~ Normal(0, 1), sigma ~ HalfNormal(0.1) per path, as in the regression specs. The
-regressions of the latent variables in ``free_slopes`` are instead free in every group
+regressions of the latent variables (or the single paths) in ``free_slopes`` are instead
+free in every group
 (Normal(0, 1) each, lavaan's multi-group default): for nuisance regressions, such as the
 latent predictors on the demographics in the latent specs, whose group differences need no
 pooling and whose pooling SDs would only add funnels for the sampler. Otherwise slopes are
@@ -430,10 +432,12 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                 for b in range(a + 1, len(exo)):
                     named[f"{exo[a]}~~{exo[b]}"] = R[a, b]
         chol = pm.Deterministic("latent_chol", chol, dims=("group", "latent", "predictor"))
-        # a start off zero: the sample scale (the scores' RMS) is 0 at z = 0, and PyMC's
-        # NUTS with init="adapt_diag" does not jitter
+        # the sample form starts off zero: the sample scale (the scores' RMS) is 0 at z = 0,
+        # and PyMC's NUTS with init="adapt_diag" does not jitter (the population form keeps
+        # the default start, which nutpie's JAX backend needs)
         z = pm.Normal("z", 0.0, 1.0, dims=("respondent", "latent"),
-                      initval=np.random.default_rng(0).standard_normal((data.n, m)))
+                      initval=(np.random.default_rng(0).standard_normal((data.n, m))
+                               if sample_origin else None))
         zs = z[order] if G > 1 else z
         # each group's correlated standard scores, C_g z_i, and their and the covariates'
         # group means (the sample origin's)
@@ -550,7 +554,8 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                 bhat = pt.stack(cols)                      # (G, regressors)
                 offset = {p.name: bhat[:, j] for j, p in enumerate(sheared)}
             for par in pars:
-                free = grouped and par.lhs in free_slopes and par.fixed is None and not par.label
+                free = (grouped and (par.lhs in free_slopes or par.name in free_slopes)
+                        and par.fixed is None and not par.label)
                 # in sample units: lhs per unit of rhs
                 c = r0[li[par.lhs]] / (r0[li[par.rhs]] if par.rhs in li else 1.0)
                 off = offset.get(par.name)
@@ -559,7 +564,8 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                 if off is None:
                     off = pt.zeros(G)
                 vary = grouped and not free and par.fixed is None and (
-                    vary_slopes is True or (vary_slopes and par.lhs in vary_slopes))
+                    vary_slopes is True or (vary_slopes and (par.lhs in vary_slopes
+                                                             or par.name in vary_slopes)))
                 if par.fixed is not None:
                     value = pt.as_tensor(float(par.fixed))
                 elif par.label and par.label in labelled:

@@ -57,7 +57,7 @@ _VARYING = ("all", "intercept")
 _STANDARDIZE = ("group", "all")
 _MEASUREMENT = ("index", "latent")
 _INVARIANCE = ("scalar", "configural", "approximate")
-_BACKENDS = ("nutpie", "pymc")
+_BACKENDS = ("nutpie", "nutpie-jax", "pymc")
 
 
 @dataclass(frozen=True)
@@ -114,8 +114,11 @@ def _check_posterior_prior(post: dict) -> None:
 class Sampler:
     """Sampler settings.
 
-    ``backend`` is ``"nutpie"`` (default) or ``"pymc"``. ``mass_matrix`` is ``"diag"``
-    (both backends) or ``"low_rank"`` (nutpie only: a diagonal plus low-rank mass matrix
+    ``backend`` is ``"nutpie"`` (default; the model compiled by numba), ``"nutpie-jax"``
+    (nutpie with the log density and gradient compiled by JAX: needs ``pip install jax``;
+    faster per gradient on the large latent models, and the path to a GPU) or ``"pymc"``.
+    ``mass_matrix`` is ``"diag"``
+    (every backend) or ``"low_rank"`` (nutpie only: a diagonal plus low-rank mass matrix
     learned from draws and gradients, which cut the gradient evaluations per draw of
     ``policy_areas`` from about 127 to 18).
     """
@@ -140,7 +143,7 @@ class Sampler:
         if self.mass_matrix not in ("diag", "low_rank"):
             raise SpecError(f"sampler mass_matrix {self.mass_matrix!r} unknown; use 'diag' or "
                             "'low_rank'")
-        if self.mass_matrix == "low_rank" and self.backend != "nutpie":
+        if self.mass_matrix == "low_rank" and self.backend == "pymc":
             raise SpecError("sampler mass_matrix 'low_rank' needs backend 'nutpie' (with backend 'pymc' set mass_matrix='diag')")
 
 
