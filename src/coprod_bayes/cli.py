@@ -303,7 +303,7 @@ def fit_command(
     out: Annotated[Path, typer.Option(help="Folder for the fit (.nc), comparison and figure.")] = Path("fit"),
     codebook: CodebookOpt = "eu5_2008",
     draws: Annotated[int | None, typer.Option(help="Override the spec's draws.")] = None,
-    backend: Annotated[str | None, typer.Option(help="nutpie or pymc.")] = None,
+    backend: Annotated[str | None, typer.Option(help="nutpie, nutpie-jax or pymc.")] = None,
     figure_format: Annotated[str, typer.Option("--format", help="Figure format: png or svg.")] = "png",
 ) -> None:
     """Fit one spec and print its posterior beside OLS (verdict on the first line)."""
