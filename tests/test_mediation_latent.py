@@ -111,7 +111,7 @@ def test_latent_mediation_recovers_the_person_level_paths(latent_recovered):
     of 5 countries. The fit converges."""
     s, fit = latent_recovered
     assert fit.verdict.converged, fit.verdict.problems
-    assert fit.areas == ["all"] and fit.groups == ["CZ", "DK", "DE", "FR", "GB"]
+    assert fit.areas == ["all"] and sorted(fit.groups) == ["CZ", "DE", "DK", "FR", "GB"]
     sf = fit.sem_fits["collective"]
     truth = latent_truth(sf, s)
     truth = truth[truth["kind"] == "std_path"].set_index(["group", "parameter"])["truth"]
@@ -142,8 +142,8 @@ def test_latent_paths_are_larger_than_the_single_item_index_paths(latent_recover
     latent a-path of each country exceeds the index version's average over its areas, and
     compare_versions sets them side by side."""
     s, fit = latent_recovered
-    index = fit_mediation(replace(load_spec("mediation"), outcomes=("collective",)), s,
-                          draws=500, tune=500)
+    index = fit_mediation(replace(load_spec("mediation"), outcomes=("collective",)), s)
+    assert index.verdict.converged, index.verdict.problems
     v = compare_versions(index, fit)
     a = v[v["path"] == "a"]
     assert len(a) == 5 and list(a["country"]) == fit.groups
