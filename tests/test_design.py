@@ -21,6 +21,20 @@ def test_plan_is_checked():
     assert WavePlan().key("nudge_experiment") != WavePlan(effect=0.2).key("nudge_experiment")
 
 
+def test_cache_key_covers_what_decides_a_simulation():
+    """A rerun with another seed, other draws or a changed prior is another study: its
+    simulations go to another folder, not read from the old one."""
+    from coprod_bayes.spec import load_spec
+
+    plan = WavePlan()
+    spec = load_spec("nudge_experiment")
+    base = plan.key(spec)
+    assert base == plan.key("nudge_experiment") == plan.key(spec, 0, None, None)
+    changed = replace(spec, priors=replace(spec.priors, coefficient_sd=0.3))
+    assert len({base, plan.key(spec, seed=1), plan.key(spec, draws=500), plan.key(spec, tune=300),
+                plan.key(changed)}) == 5
+
+
 def test_simulated_plan_has_the_planned_effects():
     """With many respondents the arms' means show the planned effects (outcome SD 1 within
     arm): each cell mean has SE 1/sqrt(20000) = 0.007, a difference 0.01."""

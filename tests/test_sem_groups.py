@@ -318,23 +318,69 @@ def test_latent_standardised_slopes_undo_the_attenuation_of_sum_scores():
         assert abs(est - beta) < abs(ols - beta), (g, est, ols)
 
 
-def test_single_paths_can_be_pooled_or_free_per_group():
-    """vary_slopes and free_slopes take single paths ("f~x") as well as latent outcomes: the
-    named path gets a between-group SD (pooled) or one free value per group, the others
-    stay as their outcome's setting says."""
-    from coprod_bayes.engines.sem_latent import build_latent_model, prepare_latent
+def _two_factors(n: int, seed: int):
+    """Two latent variables, three 3-category items each, a covariate, three groups: the
+    syntax and the engine's data (random responses: for model structure, not recovery)."""
+    from coprod_bayes.engines.sem_latent import prepare_latent
     from coprod_bayes.spec.syntax import parse_model
 
-    rng = np.random.default_rng(1)
-    n = 120
+    rng = np.random.default_rng(seed)
     df = pd.DataFrame({f"y{j}": rng.integers(0, 3, n) for j in range(1, 7)})
     df["w"] = rng.standard_normal(n)
     df["grp"] = np.repeat(["a", "b", "c"], n // 3)
     syn = parse_model("X =~ y1 + y2 + y3\nY =~ y4 + y5 + y6\nY ~ X + w")
-    data = prepare_latent(syn, df, [f"y{j}" for j in range(1, 7)], "grp", None)
+    return syn, prepare_latent(syn, df, [f"y{j}" for j in range(1, 7)], "grp", None)
+
+
+def test_single_paths_can_be_pooled_or_free_per_group():
+    """vary_slopes and free_slopes take single paths ("f~x") as well as latent outcomes: the
+    named path gets a between-group SD (pooled) or one free value per group, the others
+    stay as their outcome's setting says."""
+    from coprod_bayes.engines.sem_latent import build_latent_model
+
+    syn, data = _two_factors(120, seed=1)
     m = build_latent_model(syn, data, "scalar", vary_slopes={"Y~X"}, free_slopes={"Y~w"})
     names = set(m.named_vars)
     assert {"sd(Y~X)", "dev(Y~X)", "free(Y~w)"} <= names
     assert "sd(Y~w)" not in names and "free(Y~X)" not in names
     m = build_latent_model(syn, data, "scalar", vary_slopes={"Y"}, free_slopes=())
     assert {"sd(Y~X)", "sd(Y~w)"} <= set(m.named_vars)
+
+
+def _pooled_model(**options):
+    from coprod_bayes.engines.sem_latent import build_latent_model
+
+    syn, data = _two_factors(90, seed=5)
+    return build_latent_model(syn, data, "scalar", vary_slopes={"Y"}, **options)
+
+
+def test_centred_and_noncentred_pooling_are_the_same_posterior():
+    """pooling="centred" samples each group's slope b_g ~ Normal(B, sigma) where the default
+    samples d_g ~ Normal(0, 1), b_g = B + sigma d_g: at b_g = B + sigma d_g the two log
+    densities differ by exactly the Jacobian, -G log(sigma) per pooled path. The Gamma(2, 20)
+    prior on sigma (the default) differs from HalfNormal(0.1) by its log density."""
+    from scipy import stats
+
+    from coprod_bayes.engines.sem_latent import SD_RATE
+
+    nc, c = _pooled_model(), _pooled_model(pooling="centred")
+    hn = _pooled_model(sd_prior="halfnormal")
+    paths = ["Y~X", "Y~w"]
+    assert {f"dev({p})" for p in paths} <= set(nc.named_vars)
+    assert {f"slope({p})" for p in paths} <= set(c.named_vars)
+    assert not {f"dev({p})" for p in paths} & set(c.named_vars)
+    rng = np.random.default_rng(0)
+    point = {k: v + 0.3 * rng.standard_normal(np.shape(v)) for k, v in nc.initial_point().items()}
+    sd = {p: np.exp(point[f"sd({p})_log__"]) for p in paths}
+    cpoint = {k: v for k, v in point.items() if not k.startswith("dev(")}
+    for p in paths:
+        cpoint[f"slope({p})"] = point[p] + sd[p] * point[f"dev({p})"]
+    lp_nc, lp_c = nc.compile_logp()(point), c.compile_logp()(cpoint)
+    lp_hn = hn.compile_logp()(point)
+    G = 3
+    assert lp_c == pytest.approx(lp_nc - G * sum(np.log(v) for v in sd.values()), abs=1e-8)
+    prior_diff = sum(stats.gamma(2.0, scale=1 / SD_RATE).logpdf(v)
+                     - stats.halfnorm(scale=0.1).logpdf(v) for v in sd.values())
+    assert lp_nc - lp_hn == pytest.approx(prior_diff, abs=1e-8)
+    with pytest.raises(cb.SpecError, match="pooling='middle'"):
+        _pooled_model(pooling="middle")

@@ -365,8 +365,9 @@ def test_latent_nudge_effects_recovered_by_area(panels):
     pooled over the four areas) converges and recovers the planted effects in its own
     units (planted effect x residual SD / the reference area's SD of the outcome): of the
     24 area contrasts (2 outcomes x 4 areas x A, B, A x B) at most 3 beyond 2 posterior SDs
-    and none beyond 3.5, as for the index version. About 7 minutes on 2 cores. Fails today
-    on convergence (the between-area SDs of the effects; see docs/waves.md)."""
+    and none beyond 3.5, as for the index version. About 6 minutes on 2 cores. It failed on
+    convergence (the between-area SDs of the effects) until their prior became the
+    boundary-avoiding Gamma(2, 20) (docs/waves.md)."""
     from coprod_bayes.experiment import planted_latent_contrasts
     from coprod_bayes.spec import load_spec
 

@@ -61,21 +61,42 @@ def country_means(
 ) -> MeansFit:
     """Posterior mean of an index (0-100) per group, partially pooled.
 
+    The model (:mod:`coprod_bayes.engines.means`): each group's index scores Normal around
+    the group's mean, the means Normal around a population mean with an estimated
+    between-group SD; respondents without a score are not used.
+
     Parameters
     ----------
     survey : Survey
+        The survey to score.
     index : str
         A construct or composite index (``"individual"``, ``"coproduction"``).
     group : str, default "country"
+        A grouping column of the codebook.
     weighted : bool, default True
         Survey weights as a normalised pseudo-likelihood (the papers' means are weighted).
     area : str, optional
         Only this policy area's items.
     sampler : Sampler, optional
+        Sampler settings; by default ``Sampler(target_accept=0.95)``.
 
     Returns
     -------
     MeansFit
+        ``summary()`` (posterior means with HDIs beside the classical weighted means and
+        their 95% intervals), ``rankings()`` (the probability of each rank per group),
+        ``idata`` (``group_mean`` by group) and ``verdict``.
+
+    Raises
+    ------
+    SurveyDataError
+        If ``index`` is not a construct or index of the codebook, or ``group`` not one of
+        its grouping columns.
+
+    Warns
+    -----
+    ConvergenceWarning
+        If the fit did not converge.
 
     Examples
     --------

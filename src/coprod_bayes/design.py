@@ -21,7 +21,8 @@ The simulations run through Dask's distributed scheduler: a local cluster (one w
 core, one thread each) by default, or a user's cluster by address, so a study of thousands
 of simulated surveys can leave one machine. Each worker compiles the model once and gives it
 each simulated survey's sufficient statistics (nutpie's ``with_data``). Every finished
-simulation is written to ``cache_dir`` (one small JSON file each, named by the plan and the
+simulation is written to ``cache_dir`` (one small JSON file each, in a folder named by a
+hash of the plan, the analysing spec's contents, the seed, draws and tune, and named by the
 simulation's number), so a stopped study resumes where it was and a larger one reuses the
 smaller one's simulations.
 """
@@ -67,6 +68,24 @@ class WavePlan:
         Averaged over the plan's areas, or for a new area.
     threshold : float
         Posterior probability of a positive contrast that counts as credible.
+
+    Raises
+    ------
+    SpecError
+        If ``areas`` is not a positive integer, ``per_arm`` not an integer >= 2, the
+        contrast is unknown, the level not ``"all"`` or ``"population"``, the threshold not
+        in [0.5, 1), or an SD negative.
+
+    Examples
+    --------
+    >>> from coprod_bayes.design import WavePlan
+    >>> plan = WavePlan(areas=4, per_arm=100, effect=0.1)
+    >>> 4 * plan.per_arm * plan.areas  # respondents in the wave
+    1600
+    >>> WavePlan(per_arm=1)
+    Traceback (most recent call last):
+    ...
+    coprod_bayes.errors.SpecError: plan: per_arm must be an integer >= 2, got 1
     """
 
     areas: int = 4
@@ -97,9 +116,34 @@ class WavePlan:
         if self.area_sd < 0 or self.area_mean_sd < 0:
             raise SpecError("plan: area_sd and area_mean_sd must be >= 0")
 
-    def key(self, spec_name: str) -> str:
-        """A short hash of the plan and the analysing spec (the cache's folder name)."""
-        text = json.dumps({**asdict(self), "spec": spec_name}, sort_keys=True)
+    def key(self, spec="nudge_experiment", seed: int = 0, draws: int | None = None,
+            tune: int | None = None) -> str:
+        """A short hash of the plan and of everything that decides a simulation's result:
+        the analysing spec's contents (not only its name: a changed prior is another
+        study), the seed, draws and tune. The cache's folder name.
+
+        Parameters
+        ----------
+        spec : str or ExperimentSpec, default "nudge_experiment"
+            The analysing spec, as given to :func:`assurance`.
+        seed, draws, tune
+            As given to :func:`assurance`.
+
+        Returns
+        -------
+        str
+            12 hexadecimal digits.
+
+        Examples
+        --------
+        >>> WavePlan().key() == WavePlan(effect=0.2).key()
+        False
+        >>> WavePlan().key(seed=0) == WavePlan().key(seed=1)
+        False
+        """
+        spec = _spec_for(spec)
+        text = json.dumps({**asdict(self), "spec": asdict(spec), "seed": seed, "draws": draws,
+                           "tune": tune}, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -107,7 +151,33 @@ class WavePlan:
 
 def simulate_plan(plan: WavePlan, seed: int | list[int]) -> pd.DataFrame:
     """One survey simulated from the plan: columns ``group``, ``y``, ``nudge_a``,
-    ``nudge_b``, ``weight`` (1); ``attrs["levels"]`` the area names."""
+    ``nudge_b``, ``weight`` (1), ``respondent_id``; ``attrs["levels"]`` the area names.
+
+    The outcome follows the model of the module docstring, in outcome SDs.
+
+    Parameters
+    ----------
+    plan : WavePlan
+        The planned wave.
+    seed : int or list of int
+        Seed of :func:`numpy.random.default_rng`.
+
+    Returns
+    -------
+    DataFrame
+        ``4 * per_arm`` rows per area (areas ``area1``, ``area2``, ...), area by area and
+        within each arm by arm (none, A only, B only, A and B); ``nudge_a`` and ``nudge_b``
+        0/1 as floats, ``respondent_id`` 0, 1, ...
+
+    Examples
+    --------
+    >>> from coprod_bayes.design import WavePlan
+    >>> d = simulate_plan(WavePlan(areas=2, per_arm=10), seed=1)
+    >>> d.shape, d.attrs["levels"]
+    ((80, 6), ['area1', 'area2'])
+    >>> d.groupby(["nudge_a", "nudge_b"]).size().tolist()
+    [20, 20, 20, 20]
+    """
     rng = np.random.default_rng(seed)
     G, n = plan.areas, plan.per_arm
     arms = np.array([(0, 0), (1, 0), (0, 1), (1, 1)], float)
@@ -141,7 +211,44 @@ def _spec_for(spec):
 def analyse(plan: WavePlan, d: pd.DataFrame, spec="nudge_experiment", draws: int | None = None,
             tune: int | None = None, seed: int = 0) -> dict:
     """Fit one simulated survey with the spec's model (compiled once per process) and
-    return P(contrast > 0), its posterior mean and SD (outcome SDs), and the verdict."""
+    return P(contrast > 0), its posterior mean and SD (outcome SDs), and the verdict.
+
+    The spec is reduced to the one outcome ``y`` without covariates and sampled with
+    nutpie (2 chains, one core). The contrast is ``plan.contrast``: with ``plan.level``
+    ``"all"`` of the areas' coefficients averaged with weights proportional to their
+    respondents, with ``"population"`` of the population means ``mu`` (a new area).
+
+    Parameters
+    ----------
+    plan : WavePlan
+        The plan ``d`` was simulated from (its areas, contrast and level).
+    d : DataFrame
+        A survey from :func:`simulate_plan`.
+    spec : str or ExperimentSpec, default "nudge_experiment"
+        The analysing experiment spec (its priors, pooling and sampler settings).
+    draws, tune : int, optional
+        Per chain; by default the spec's sampler settings.
+    seed : int, default 0
+        The sampler's seed.
+
+    Returns
+    -------
+    dict
+        ``p_positive``, ``mean``, ``sd`` (of the contrast's posterior, outcome SDs),
+        ``converged``, ``max_rhat``, ``divergences``.
+
+    Raises
+    ------
+    SpecError
+        If ``spec`` is not an experiment spec.
+
+    Examples
+    --------
+    >>> from coprod_bayes.design import WavePlan
+    >>> plan = WavePlan(areas=4, per_arm=100)
+    >>> d = simulate_plan(plan, seed=0)
+    >>> analyse(plan, d, draws=1000, tune=500)["p_positive"]  # doctest: +SKIP
+    """
     import nutpie
 
     from .engines import regression
@@ -208,6 +315,7 @@ def assurance(plan: WavePlan, per_arm: list[int] | None = None, sims: int = 200,
     Parameters
     ----------
     plan : WavePlan
+        The planned wave (its areas, effects, contrast, level and threshold).
     per_arm : list of int, optional
         Respondents per arm and area to evaluate (default: the plan's).
     sims : int, default 200
@@ -216,8 +324,9 @@ def assurance(plan: WavePlan, per_arm: list[int] | None = None, sims: int = 200,
     spec : str or ExperimentSpec, default "nudge_experiment"
         The analysis (its priors, pooling and sampler's target_accept).
     cache_dir : path
-        Finished simulations, one JSON file each under ``cache_dir/<plan key>/``; a rerun
-        reads them instead of simulating again.
+        Finished simulations, one JSON file each under ``cache_dir/<key>/`` (the key:
+        :meth:`WavePlan.key` of the plan, spec, seed, draws and tune); a rerun with the same
+        settings reads them instead of simulating again.
     address : str, optional
         A Dask scheduler's address (``"tcp://host:8786"``); by default a local cluster.
     workers : int, optional
@@ -238,7 +347,21 @@ def assurance(plan: WavePlan, per_arm: list[int] | None = None, sims: int = 200,
         ``assurance`` (share credibly positive), ``se`` (its binomial Monte Carlo SE),
         ``mean_p`` (mean posterior probability), ``mean_effect`` and ``mean_sd`` of the
         contrast (outcome SDs), ``not_converged`` (simulations whose fit did not converge;
-        they count as not credible). ``attrs["cache"]`` is the folder.
+        they count as not credible). Sample sizes in ascending order, each once.
+        ``attrs["cache"]`` is ``cache_dir`` (as a string), ``attrs["plan"]`` the plan as a
+        dict.
+
+    Raises
+    ------
+    SpecError
+        If ``spec`` is not an experiment spec, or a sample size in ``per_arm`` is below 2.
+
+    Examples
+    --------
+    >>> from coprod_bayes.design import WavePlan, assurance
+    >>> plan = WavePlan(areas=4, per_arm=100, effect=0.1)
+    >>> curve = assurance(plan, per_arm=[100, 200, 400], sims=200)  # doctest: +SKIP
+    >>> curve[["per_arm", "assurance", "se"]]                       # doctest: +SKIP
     """
     from dask.distributed import Client, LocalCluster
 
@@ -247,7 +370,7 @@ def assurance(plan: WavePlan, per_arm: list[int] | None = None, sims: int = 200,
     jobs, folders = [], {}
     for n in sizes:
         p = replace(plan, per_arm=int(n))
-        folder = Path(cache_dir) / p.key(spec_obj.name)
+        folder = Path(cache_dir) / p.key(spec, seed, draws, tune)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "plan.json").write_text(json.dumps({**asdict(p), "spec": spec_obj.name,
                                                        "seed": seed}, indent=1))
@@ -290,7 +413,32 @@ def assurance(plan: WavePlan, per_arm: list[int] | None = None, sims: int = 200,
 
 
 def plot_assurance(result: pd.DataFrame, title: str | None = None):
-    """The assurance against the respondents per arm, with +-2 Monte Carlo SE bars."""
+    """The assurance against the respondents per arm, with +-2 Monte Carlo SE bars.
+
+    A dashed line marks an assurance of 0.8.
+
+    Parameters
+    ----------
+    result : DataFrame
+        :func:`assurance`'s table (columns ``per_arm``, ``assurance`` and ``se``; the
+        default title reads the plan from ``attrs["plan"]`` if present).
+    title : str, optional
+        The axes' title; by default the contrast, the effect and the number of areas.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> result = pd.DataFrame({"per_arm": [100, 200, 400], "assurance": [0.6, 0.85, 0.99],
+    ...                        "se": [0.035, 0.025, 0.007]})
+    >>> fig = plot_assurance(result, title="nudge A, 4 areas")
+    >>> fig.axes[0].get_title()
+    'nudge A, 4 areas'
+    """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.2, 3.6))

@@ -65,42 +65,63 @@ class ExperimentSpec:
     Parameters
     ----------
     name : str
-    outcomes : tuple of str
+        The spec's name (used in messages and warnings).
+    outcomes : sequence of str, default ("collective", "individual")
         Constructs (or composite indexes) of the codebook whose 0-100 indexes are the
         outcomes; one model each.
-    treatments : tuple of two str
-        The 0/1 treatment columns (the codebook's ``treatments``).
-    group : str
+    treatments : sequence of two str, default ("nudge_a", "nudge_b")
+        The 0/1 treatment columns (the codebook's ``treatments``): A and B.
+    description : str, default ""
+        Free text.
+    group : str, default "area"
         The grouping column (``"area"``) whose levels' effects are partially pooled.
-    covariates : tuple of str
+    covariates : sequence of str, default ()
         Demographics to adjust for (z-scored), which sharpens the effects without changing
         what they estimate under randomisation; respondents missing one are not used (and
         counted in ``fit.rows``).
-    interaction : bool
-        Include the A x B interaction (the full factorial; default True).
-    pooling : {"partial", "none", "complete"}
+    interaction : bool, default True
+        Include the A x B interaction (the full factorial).
+    pooling : {"partial", "none", "complete"}, default "partial"
         How the groups' coefficients relate (as in the regression specs).
-    smallest_effect : float
+    smallest_effect : float, default 2.0
         The smallest effect of interest, in index points: the tables give P(effect >
         smallest_effect), P(|effect| < smallest_effect) (the region of practical
         equivalence) and P(effect < -smallest_effect).
-    smallest_effect_sd : float
+    smallest_effect_sd : float, default 0.1
         The same for the latent version, in latent SDs (the reference group's residual SD).
-    measurement : {"index", "latent"}
+    measurement : {"index", "latent"}, default "index"
         The outcomes as 0-100 indexes, or as latent variables measured by their ordinal
         items (graded response; the latent engine of :func:`coprod_bayes.sem`), regressed on
         the treatments with slopes varying by group (its own priors: Normal(0, 1) on the
-        population slopes, HalfNormal(0.1) on their between-group SDs, in latent SDs).
-    weights : bool
+        population slopes, Gamma(2, 20) on their between-group SDs, in latent SDs: the
+        latent engine's default).
+    weights : bool, default False
         Survey weights as a normalised pseudo-likelihood (randomised experiments rarely
-        need them; default False).
-    priors, sampler : Priors, Sampler
-        Prior scales in outcome SDs; sampler settings (outcome k is sampled with seed + k).
+        need them).
+    priors : Priors or dict, default Priors(coefficient=0.5)
+        Prior scales in outcome SDs (index version).
+    sampler : Sampler or dict, default Sampler()
+        Sampler settings (outcome k is sampled with seed + k).
 
     Raises
     ------
     SpecError
-        On a bad option.
+        If ``outcomes`` is empty, ``treatments`` are not two different columns, ``pooling``
+        or ``measurement`` is not one of its options, or ``smallest_effect`` is not a
+        number >= 0.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> spec = cb.ExperimentSpec(name="nudges", outcomes=("collective",), covariates=("age",))
+    >>> spec.coefficients
+    ['Intercept', 'nudge_a', 'nudge_b', 'nudge_a:nudge_b', 'age']
+    >>> cb.load_spec("nudge_experiment").smallest_effect
+    2.0
+    >>> cb.ExperimentSpec(name="nudges", treatments=("nudge_a",))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    coprod_bayes.errors.SpecError: experiment spec 'nudges': a 2x2 factorial needs two ...
     """
 
     name: str
@@ -153,16 +174,50 @@ class ExperimentSpec:
                 *self.covariates]
 
     def with_sampler(self, **changes: Any) -> ExperimentSpec:
-        """A copy with some sampler settings changed."""
+        """A copy with some sampler settings changed.
+
+        Parameters
+        ----------
+        **changes
+            Fields of :class:`~coprod_bayes.spec.Sampler` and their new values (``draws``,
+            ``seed`` ...).
+
+        Returns
+        -------
+        ExperimentSpec
+            The same spec with the changed sampler; the original is unchanged.
+
+        Examples
+        --------
+        >>> import coprod_bayes as cb
+        >>> cb.load_spec("nudge_experiment").with_sampler(draws=500).sampler.draws
+        500
+        """
         return replace(self, sampler=replace(self.sampler, **changes))
 
     def validate_against(self, codebook) -> None:
         """Check the outcomes, treatments, covariates and group against a codebook.
 
+        Parameters
+        ----------
+        codebook : Codebook
+            The outcomes must be its constructs or composite indexes, the treatments its
+            randomised treatments, the covariates its demographics and ``group`` one of its
+            grouping columns.
+
         Raises
         ------
         SpecError
             Naming what is absent and what the codebook has.
+
+        Examples
+        --------
+        >>> import coprod_bayes as cb
+        >>> spec = cb.ExperimentSpec(name="nudges", covariates=("income",))
+        >>> spec.validate_against(cb.load_codebook("uk_panels_2011"))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        coprod_bayes.errors.SpecError: experiment spec 'nudges': covariate(s) ['income'] ...
         """
         where = f"experiment spec {self.name!r}"
         known = set(codebook.constructs) | set(codebook.indexes)
@@ -187,10 +242,24 @@ class ExperimentSpec:
     def from_dict(cls, data: dict[str, Any], where: str = "<dict>") -> ExperimentSpec:
         """Build from TOML-shaped data (``[model] kind = "experiment"``).
 
+        Parameters
+        ----------
+        data : dict
+            ``name``, optional ``description``, a ``model`` table (``kind`` and any of
+            ``outcomes``, ``treatments``, ``group``, ``covariates``, ``interaction``,
+            ``pooling``, ``smallest_effect``, ``smallest_effect_sd``, ``measurement``,
+            ``weights``) and optional ``priors`` and ``sampler`` tables.
+        where : str, default "<dict>"
+            Where the data came from (a file name), quoted in error messages.
+
+        Returns
+        -------
+        ExperimentSpec
+
         Raises
         ------
         SpecError
-            On unknown keys, naming them and the file.
+            On unknown keys or invalid values, naming them and the file.
         """
         allowed = {"outcomes", "treatments", "group", "covariates", "interaction", "pooling",
                    "smallest_effect", "smallest_effect_sd", "measurement", "weights"}
@@ -305,23 +374,55 @@ class ExperimentFit:
     """A fitted experiment: per outcome, the posterior of every group's coefficients
     (intercept, A, B, A x B, covariates).
 
-    Attributes
+    Made by :func:`fit_experiment`; the parameters ``spec``, ``idata``, ``verdicts``,
+    ``rows``, ``scale`` and ``unit`` are kept as attributes of the same names.
+
+    Parameters
     ----------
     spec : ExperimentSpec
+        The spec that was fitted.
     idata : dict of str to arviz.InferenceData
         Per outcome. Index version: ``mu``, ``tau``, ``sigma`` and the derived ``beta``
         (chain, draw, group, coef), in outcome SDs. Latent version: the latent model's
         posterior (:class:`~coprod_bayes.SemFit`'s).
+    coef : dict of str to ndarray
+        Per outcome, every group's coefficients per draw (chains stacked), an array
+        (draws, groups, coefficients) in the model's units (outcome SDs, or latent SDs).
+    verdicts : dict of str to Verdict
+        Per outcome, the verdict of its model.
+    rows : DataFrame
+        Respondents per outcome and group: used, not used, and why.
+    sizes : dict of str to array
+        Per outcome, the respondents used in each group (the weights of the ``all``
+        average).
+    groups : sequence of str
+        The group levels, in the order of ``coef``'s second axis.
     scale : dict of str to (float, float)
         Per outcome, the origin and unit the contrasts are reported in: index points
         (the index version: mean and SD of the index) or the latent variable's residual SD
         in the reference group (the latent version: (0, 1)).
-    unit : str
+    population : dict of str to ndarray, optional
+        Per outcome, draws (draws, coefficients) of the population coefficients (a new
+        group's expected coefficients): the ``population`` level of the tables.
+    between : dict, optional
+        Per outcome, ``(names, draws)``: the names of the varying coefficients and draws
+        (draws, names) of their between-group SDs (:meth:`heterogeneity`).
+    unit : str, default "index points"
         ``"index points"`` or ``"latent SD"``.
+
+    Attributes
+    ----------
     verdict : Verdict
-        Over every outcome's model.
-    rows : DataFrame
-        Respondents per outcome and group: used, not used, and why.
+        Over every outcome's model (the worst R-hat and ESS, all divergences, problems
+        named by outcome).
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate("uk_panels_2011", seed=1)               # doctest: +SKIP
+    >>> fit = cb.fit_experiment("nudge_experiment", s)          # doctest: +SKIP
+    >>> fit.contrasts().query("level == 'all'")                  # doctest: +SKIP
+    >>> fit.compare(cb.ols_experiment(s, "nudge_experiment"))    # doctest: +SKIP
     """
 
     def __init__(self, spec, idata, coef, verdicts, rows, sizes, groups, scale,
@@ -343,6 +444,7 @@ class ExperimentFit:
 
     @property
     def groups(self) -> list[str]:
+        """The group levels (the spec's ``group``), in the order of the coefficients."""
         return self._groups
 
     def _levels(self, outcome: str) -> dict[str, np.ndarray]:
@@ -360,7 +462,31 @@ class ExperimentFit:
     def draws(self, outcome: str, what: str = "contrasts") -> pd.DataFrame:
         """Per-draw values in index points: columns ``(level, contrast)`` for ``what =
         "contrasts"`` or ``(level, arm)`` for ``"arms"``; ``level`` is a group, ``all``
-        (the respondent-weighted average over the groups) or ``population``."""
+        (the respondent-weighted average over the groups) or ``population``.
+
+        The latent version's values are in latent SDs (its ``scale`` is (0, 1)).
+
+        Parameters
+        ----------
+        outcome : str
+            One of the spec's outcomes.
+        what : {"contrasts", "arms"}, default "contrasts"
+            The contrasts of :data:`CONTRASTS` (effects), or the arms' mean index
+            (``none``, ``A only``, ``B only``, ``A and B``); any value other than
+            ``"contrasts"`` gives the arms.
+
+        Returns
+        -------
+        DataFrame
+            One row per posterior draw, columns a MultiIndex (level, contrast or arm); the
+            ``population`` level only where the fit has population coefficients, the
+            ``A x B`` contrast only with an interaction.
+
+        Examples
+        --------
+        >>> d = fit.draws("collective")  # doctest: +SKIP
+        >>> (d[("all", "A (main)")] > 2).mean()  # doctest: +SKIP
+        """
         m, s = self.scale[outcome]
         table = CONTRASTS if what == "contrasts" else ARMS
         cols = {}
@@ -399,24 +525,75 @@ class ExperimentFit:
         points: mean, sd, HDI, ``d`` (mean / the outcome's SD), P(> 0), P(> smallest_effect),
         P(|effect| < smallest_effect) and P(< -smallest_effect).
 
-        Raises
-        ------
+        The latent version reports in latent SDs, with the spec's ``smallest_effect_sd``.
+
+        Parameters
+        ----------
+        hdi_prob : float, default 0.9
+            Probability mass of the highest-density intervals.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``outcome``, ``level``, ``contrast``, ``mean``, ``sd``, ``lower``,
+            ``upper``, ``d``, ``p_positive``, ``p_above``, ``p_rope``, ``p_below``;
+            ``.attrs`` holds ``hdi_prob``, ``smallest_effect`` (in the fit's unit) and the
+            ``verdict`` headline.
+
+        Warns
+        -----
         ConvergenceWarning
-            (warns) if the fit did not converge.
+            If the fit did not converge.
+
+        Examples
+        --------
+        >>> fit.contrasts().query("level == 'all' and contrast == 'A (main)'")  # doctest: +SKIP
         """
         self._warn()
         return pd.concat([self._summarise(o, "contrasts", hdi_prob) for o in self.spec.outcomes],
                          ignore_index=True)
 
     def arms(self, hdi_prob: float = 0.9) -> pd.DataFrame:
-        """The mean index of every arm per outcome and level, in index points, with HDI."""
+        """The mean index of every arm per outcome and level, in index points, with HDI.
+
+        The latent version's arm means are in latent SDs, with origin the reference group's
+        latent mean at the respondents' average treatments and covariates.
+
+        Parameters
+        ----------
+        hdi_prob : float, default 0.9
+            Probability mass of the highest-density intervals.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``outcome``, ``level``, ``arm``, ``mean``, ``sd``, ``lower``, ``upper``.
+
+        Warns
+        -----
+        ConvergenceWarning
+            If the fit did not converge.
+        """
         self._warn()
         return pd.concat([self._summarise(o, "arms", hdi_prob) for o in self.spec.outcomes],
                          ignore_index=True)
 
     def heterogeneity(self, hdi_prob: float = 0.9) -> pd.DataFrame:
         """The between-group SD of every varying coefficient, in the report's unit (index
-        points, or latent SDs)."""
+        points, or latent SDs).
+
+        Parameters
+        ----------
+        hdi_prob : float, default 0.9
+            Probability mass of the highest-density intervals.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``outcome``, ``coef``, ``mean``, ``sd``, ``lower``, ``upper``; empty
+            (no columns) when the fit has no between-group SDs (pooling ``"none"`` or
+            ``"complete"``).
+        """
         rows = []
         for o, (names, t) in self._between.items():
             t = t * self.scale[o][1]
@@ -428,7 +605,27 @@ class ExperimentFit:
 
     def compare(self, ols: dict[str, pd.DataFrame], hdi_prob: float = 0.9) -> pd.DataFrame:
         """The posterior contrasts beside OLS (:func:`ols_experiment`): one row per outcome,
-        level and contrast; the OLS ``pooled`` row sits beside the posterior's ``all``."""
+        level and contrast; the OLS ``pooled`` row sits beside the posterior's ``all``.
+
+        Parameters
+        ----------
+        ols : dict of str to DataFrame
+            The result of :func:`ols_experiment` (its ``contrasts`` table is used).
+        hdi_prob : float, default 0.9
+            Probability mass of the highest-density intervals.
+
+        Returns
+        -------
+        DataFrame
+            The columns of :meth:`contrasts` and ``ols``, ``ols_se``, ``ols_lower``,
+            ``ols_upper``, ``ols_p`` (missing for the ``population`` level, which OLS does
+            not have).
+
+        Warns
+        -----
+        ConvergenceWarning
+            If the fit did not converge.
+        """
         post = self.contrasts(hdi_prob)
         o = ols["contrasts"].rename(columns={"estimate": "ols", "se": "ols_se",
                                              "lower": "ols_lower", "upper": "ols_upper",
@@ -454,7 +651,8 @@ def fit_experiment(spec: ExperimentSpec | str, survey: Survey, progress: bool = 
         A spec or the name of a built-in one (``"nudge_experiment"``).
     survey : Survey
         With the spec's treatments and group (``cb.simulate("uk_panels_2011")``).
-    progress : bool
+    progress : bool, default False
+        Show the sampler's progress bar (index version; the latent version does not use it).
     **sampler_options
         Override the spec's sampler settings.
 
@@ -465,7 +663,11 @@ def fit_experiment(spec: ExperimentSpec | str, survey: Survey, progress: bool = 
     Raises
     ------
     SpecError
-        If the spec does not fit the survey.
+        If the spec is not an experiment spec or does not fit the survey's codebook; in the
+        index version, if a group x arm cell has fewer than two usable respondents; in the
+        latent version, if an outcome is not a construct.
+    SurveyDataError
+        If an outcome index does not vary among the respondents used (index version).
 
     Warns
     -----
@@ -605,12 +807,44 @@ def ols_experiment(survey: Survey, spec: ExperimentSpec | str, level: float = 0.
     their interaction and the covariates) in every group and pooled over groups (with group
     fixed effects), HC3 robust standard errors; and the two-way ANOVA (type II).
 
+    The rows are those of the Bayesian fit (complete on outcome, treatments and covariates).
+    With ``spec.weights`` the contrasts come from weighted least squares; the ANOVA is
+    always unweighted.
+
+    Parameters
+    ----------
+    survey : Survey
+        With the spec's treatments and group.
+    spec : ExperimentSpec or str
+        A spec or the name of a built-in one (``"nudge_experiment"``).
+    level : float, default 0.95
+        Coverage of the confidence intervals (normal quantiles: estimate +- z x SE; the
+        p-values are normal too).
+
     Returns
     -------
     dict
         ``contrasts``: one row per outcome, level (group or ``pooled``) and contrast
-        (:data:`CONTRASTS`): estimate, robust SE, ``level`` confidence interval, p-value, n.
-        ``anova``: per outcome and level, each term's sum of squares, df, F and p.
+        (:data:`CONTRASTS`): ``estimate``, robust ``se``, ``lower`` and ``upper`` of the
+        ``level`` confidence interval, ``p``, ``n``, in index points.
+        ``anova``: per outcome and level, each ``term``'s ``sum_sq``, ``df``, ``F`` and
+        ``p``.
+
+    Raises
+    ------
+    SpecError
+        If the spec does not fit the survey's codebook or a group x arm cell has fewer than
+        two usable respondents.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate("uk_panels_2011", n_per_area=40, seed=1, truth_population=1000)
+    >>> res = cb.ols_experiment(s, "nudge_experiment")
+    >>> sorted(res)
+    ['anova', 'contrasts']
+    >>> res["contrasts"]["level"].unique().tolist()
+    ['LB', 'MB', 'LT', 'RA', 'pooled']
     """
     import statsmodels.api as sm
     from scipy import stats

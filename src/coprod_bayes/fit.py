@@ -151,17 +151,30 @@ def fit(spec: str | Path | Spec, survey: Survey, *, progress: bool = False, **sa
     Parameters
     ----------
     spec : str, Path or Spec
-        A built-in spec's name (``"table3_collective"``), a TOML path or a :class:`Spec`.
+        A built-in spec's name (``"table3_collective"``), a TOML path or a :class:`Spec`
+        (a :class:`MediationSpec` or :class:`ExperimentSpec` is passed on, see Returns).
     survey : Survey
+        The survey to fit; the spec's outcome, predictors and group must be in its codebook.
     progress : bool, default False
         Show the sampler's progress bar.
     **sampler_options
         Override the spec's sampler settings (``draws``, ``tune``, ``chains``,
-        ``target_accept``, ``seed``, ``backend``).
+        ``target_accept``, ``seed``, ``backend``, ``mass_matrix``).
 
     Returns
     -------
     Fit
+        For an index regression (``measurement="index"``, at respondent or area level).
+        The other kinds of spec return their own fit: a latent spec
+        (``measurement="latent"``) a :class:`SemFit` (:func:`coprod_bayes.latent.fit_latent`),
+        a mediation spec a :class:`MediationFit` (:func:`fit_mediation`), an experiment spec
+        an :class:`ExperimentFit` (:func:`fit_experiment`).
+
+    Raises
+    ------
+    SpecError
+        If the spec cannot be loaded or does not fit the survey's codebook, or a group has
+        too few complete respondents.
 
     Warns
     -----
@@ -247,18 +260,32 @@ def _fit_areas(spec: Spec, survey: Survey, progress: bool) -> Fit:
 class Fit:
     """A fitted spec: the posterior, the spec, the data's fingerprint and the verdict.
 
-    Attributes
+    Made by :func:`coprod_bayes.fit` and :func:`load_fit`; the parameters are kept as
+    attributes of the same names.
+
+    Parameters
     ----------
     idata : arviz.InferenceData
         ``posterior`` has ``mu`` (coef), ``tau`` (varying), ``sigma`` (group) and the derived
         ``beta`` (group, coef: exact draws of each group's standardised coefficients) and
-        ``r2`` (group: Bayesian R-squared).
+        ``r2`` (group: Bayesian R-squared), as far as the spec's pooling has them. A spec by
+        policy area (``level="area"``) has ``beta`` by (country, area, coef) instead and no
+        ``r2``.
     spec : Spec
+        The spec that was fitted.
     fingerprint : str
         Hash of the survey frame the fit used.
     verdict : Verdict
+        The convergence verdict (``verdict.converged``, ``verdict.headline``).
     rows : DataFrame
         Respondents per group, used and not used (and for which missing variable).
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> f = cb.fit("table3_collective", cb.simulate(seed=0))  # doctest: +SKIP
+    >>> f.summary("beta").query("coef == 'efficacy'")  # doctest: +SKIP
+    >>> f.rows  # doctest: +SKIP
     """
 
     def __init__(self, idata, spec: Spec, fingerprint: str, verdict: Verdict, rows: pd.DataFrame):
@@ -275,9 +302,25 @@ class Fit:
     def summary(self, var: str = "beta", hdi_prob: float = 0.9) -> pd.DataFrame:
         """Tidy posterior table of ``var``: one row per element, its dims as columns.
 
-        Columns: the variable's dims (``group``, ``coef`` ...), ``mean``, ``sd``,
-        ``lower``/``upper`` (HDI at ``hdi_prob``), ``p_positive``, ``r_hat``, ``ess_bulk``,
-        ``ess_tail``. ``.attrs["verdict"]`` holds the verdict's headline.
+        Parameters
+        ----------
+        var : str, default "beta"
+            A variable of the posterior: ``beta``, ``mu``, ``tau``, ``sigma``, ``r2`` (as
+            far as the fit has them).
+        hdi_prob : float, default 0.9
+            Probability mass of the highest-density interval.
+
+        Returns
+        -------
+        DataFrame
+            Columns: ``parameter`` (``var``), the variable's dims (``group``, ``coef`` ...),
+            ``mean``, ``sd``, ``lower``/``upper`` (HDI at ``hdi_prob``), ``p_positive``
+            (posterior probability > 0), ``r_hat``, ``ess_bulk``, ``ess_tail``.
+            ``.attrs["verdict"]`` holds the verdict's headline.
+
+        Examples
+        --------
+        >>> f.summary("beta", hdi_prob=0.95)  # doctest: +SKIP
         """
         post = self.idata.posterior[var]
         dims = [d for d in post.dims if d not in ("chain", "draw")]
@@ -307,17 +350,37 @@ class Fit:
         classical : DataFrame or dict
             A tidy OLS table (:func:`coprod_bayes.classical.ols_table`) for the spec's outcome,
             or the dict of :func:`coprod_bayes.classical.tables` (the matching table is used).
+            For a spec by policy area: the table of
+            :func:`coprod_bayes.classical.ols_by_area`.
+        hdi_prob : float, default 0.9
+            Probability mass of the posterior intervals (``lower``, ``upper``).
 
         Returns
         -------
         DataFrame
             ``group``, ``predictor``, ``ols_beta``, ``ols_se``, ``ols_p``, ``ols_stars``,
             ``post_mean``, ``post_sd``, ``lower``, ``upper``, ``p_positive``, ``flag``. The flag
-            is ``"sign"`` where the two estimates differ in sign and at least one is credible
-            (90% interval excludes 0, or p < 0.10), ``"credible only"`` / ``"significant only"``
-            where only one side excludes zero at that level. R2 rows hold Bayesian and OLS R².
+            is ``"sign"`` where the two estimates differ in sign and at least one side
+            excludes zero (the posterior interval, or p < 0.10), ``"credible only"`` /
+            ``"significant only"`` where only one side excludes zero. R2 rows hold Bayesian
+            and OLS R² (no OLS R² under complete pooling).
             For complete pooling (one slope for all groups) the population coefficients are
-            set beside the pooled OLS row (group ``"pooled"``).
+            set beside the pooled OLS row (group ``"pooled"``). For a spec by policy area
+            the rows are contexts: ``group`` is ``"<country>:<area>"``, with the group column
+            and ``area`` beside it, and there are no R2 rows. ``.attrs["verdict"]`` holds the
+            verdict's headline.
+
+        Raises
+        ------
+        SpecError
+            If ``classical`` is a dict without a table of the spec's outcome, or, for a spec
+            by policy area, not a DataFrame with an ``area`` column.
+
+        Examples
+        --------
+        >>> s = cb.simulate(seed=0)  # doctest: +SKIP
+        >>> f = cb.fit("table3_collective", s)  # doctest: +SKIP
+        >>> f.compare(cb.classical.tables(s)).query("flag != ''")  # doctest: +SKIP
         """
         if self.spec.level == "area":
             return self._compare_areas(classical, hdi_prob)
@@ -378,7 +441,23 @@ class Fit:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
-        """Write the fit to one netCDF file (posterior, spec, fingerprint, verdict, rows)."""
+        """Write the fit to one netCDF file (posterior, spec, fingerprint, verdict, rows).
+
+        Parameters
+        ----------
+        path : str or Path
+            The file to write (``.nc``); an existing file is overwritten.
+
+        Returns
+        -------
+        Path
+            ``path``; read it back with :func:`load_fit`.
+
+        Examples
+        --------
+        >>> f.save("table3.nc")  # doctest: +SKIP
+        PosixPath('table3.nc')
+        """
         path = Path(path)
         attrs = {
             "coprod_spec": json.dumps(self.spec.to_dict()),
@@ -395,10 +474,28 @@ class Fit:
 def load_fit(path: str | Path) -> Fit:
     """Read a fit written by :meth:`Fit.save`; its summaries equal the original's.
 
+    Parameters
+    ----------
+    path : str or Path
+        A netCDF file written by :meth:`Fit.save`.
+
+    Returns
+    -------
+    Fit
+        With the stored posterior, spec, data fingerprint, verdict and rows.
+
     Raises
     ------
     SpecError
-        If the file is not a coprod_bayes fit.
+        If the file is not a coprod_bayes fit (no spec stored in it).
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> f = cb.fit("table3_collective", cb.simulate(seed=0))  # doctest: +SKIP
+    >>> path = f.save("table3.nc")  # doctest: +SKIP
+    >>> cb.load_fit(path).summary().equals(f.summary())  # doctest: +SKIP
+    True
     """
     idata = az.from_netcdf(str(path))
     attrs = idata.posterior.attrs

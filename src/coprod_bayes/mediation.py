@@ -86,36 +86,50 @@ class MediationSpec:
     Parameters
     ----------
     name : str
+        The spec's name (used in messages, warnings and the equations' spec names).
     syntax : str
         Two regressions and the defined effects; ``{outcome}`` stands for each outcome. The
         mediator's equation labels the treatment's slope (``a*conditions``), the outcome's
         equation labels the mediator's and the treatment's (``b*efficacy + c*conditions``);
         other predictors are covariates.
-    outcomes : tuple of str
+    outcomes : sequence of str
         Constructs of the codebook (their area indexes are the outcomes), one fit each.
-    group : str
+    description : str, default ""
+        Free text.
+    group : str, default "country"
         The grouping column (``"country"``); contexts are group x policy area.
-    measurement : {"index", "latent"}
+    measurement : {"index", "latent"}, default "index"
         ``"index"``: area indexes and single items as continuous scores (z-scored within
         context), 15 contexts. ``"latent"``: treatment, mediator and outcome as person-level
         latent variables measured by their ordinal items, one context per group
         (:mod:`coprod_bayes.mediation_latent`).
-    weights : bool
+    weights : bool, default False
         Survey weights as a normalised pseudo-likelihood.
-    priors, sampler : Priors, Sampler
-        As for the regression specs (each equation is sampled with ``sampler``; the outcome
-        equations with the seed plus 1, 2, ...).
+    priors : Priors or dict, default Priors()
+        As for the regression specs.
+    sampler : Sampler or dict, default Sampler()
+        Each equation is sampled with ``sampler``; the outcome equations with the seed
+        plus 1, 2, ...
 
     Raises
     ------
     SpecError
-        If the syntax is not two regressions of the shape above, or an option is unknown.
+        If ``outcomes`` is empty, ``measurement`` is unknown, the syntax has no
+        ``{outcome}`` but several outcomes are listed, or for some outcome the syntax is not
+        two regressions of the shape above (see :meth:`roles`).
 
     Examples
     --------
-    >>> spec = load_spec("mediation")          # doctest: +SKIP
-    >>> spec.roles("collective").mediator       # doctest: +SKIP
-    'efficacy'
+    >>> import coprod_bayes as cb
+    >>> spec = cb.load_spec("mediation")
+    >>> spec.outcomes, spec.roles("collective").mediator
+    (('individual', 'collective'), 'efficacy')
+    >>> cb.MediationSpec(name="m", outcomes=("collective",), syntax='''
+    ... efficacy ~ conditions
+    ... collective ~ b*efficacy + c*conditions''')  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    coprod_bayes.errors.SpecError: mediation spec 'm' line 2: label exactly one slope ...
     """
 
     name: str
@@ -153,10 +167,34 @@ class MediationSpec:
     def roles(self, outcome: str) -> Roles:
         """The treatment, mediator, covariates and labels for one outcome.
 
+        Parameters
+        ----------
+        outcome : str
+            The outcome put in place of ``{outcome}`` in the syntax.
+
+        Returns
+        -------
+        Roles
+            ``treatment``, ``mediator``, ``outcome``, ``mediator_covariates``,
+            ``outcome_covariates``, the labels ``a``, ``b``, ``c`` and the ``:=``
+            ``definitions``.
+
         Raises
         ------
         SpecError
-            Naming the line when the syntax is not a mediation model.
+            Naming the line when the syntax is not a mediation model: it does not parse, has
+            latent variables (``=~``), does not have exactly two regressions (one of
+            ``outcome``), fixes a coefficient, does not label exactly the treatment's slope
+            in the mediator's equation and the mediator's and treatment's slopes in the
+            outcome's, reuses a label, or defines ``a``, ``b``, ``direct`` or
+            ``proportion``.
+
+        Examples
+        --------
+        >>> import coprod_bayes as cb
+        >>> r = cb.load_spec("mediation").roles("individual")
+        >>> r.treatment, r.mediator, r.outcome, r.a, r.b, r.c
+        ('conditions', 'efficacy', 'individual', 'a', 'b', 'c')
         """
         text = self.syntax.replace(_PLACEHOLDER, outcome)
         model = parse_model(text)
@@ -204,7 +242,33 @@ class MediationSpec:
                      a, b, c, model.definitions)
 
     def equation_spec(self, role: str, roles: Roles, seed_offset: int = 0) -> Spec:
-        """The policy-area regression spec of one equation (``"mediator"`` or ``"outcome"``)."""
+        """The policy-area regression spec of one equation (``"mediator"`` or ``"outcome"``).
+
+        Parameters
+        ----------
+        role : {"mediator", "outcome"}
+            Which equation; any value other than ``"mediator"`` gives the outcome's.
+        roles : Roles
+            The roles of one outcome (:meth:`roles`).
+        seed_offset : int, default 0
+            Added to the sampler's seed.
+
+        Returns
+        -------
+        Spec
+            Named ``<name>:<equation's outcome>``, with ``level="area"``, this spec's group,
+            weights and priors; predictors the treatment and the mediator's covariates
+            (mediator), or the mediator, the treatment and the outcome's covariates
+            (outcome).
+
+        Examples
+        --------
+        >>> import coprod_bayes as cb
+        >>> spec = cb.load_spec("mediation")
+        >>> eq = spec.equation_spec("outcome", spec.roles("collective"), seed_offset=2)
+        >>> eq.name, eq.predictors[:2], eq.sampler.seed - spec.sampler.seed
+        ('mediation:collective', ('efficacy', 'conditions'), 2)
+        """
         if role == "mediator":
             outcome, predictors = roles.mediator, (roles.treatment, *roles.mediator_covariates)
         else:
@@ -218,10 +282,16 @@ class MediationSpec:
         """Check every variable against ``codebook`` (constructs with items in each area, or
         demographics).
 
+        Parameters
+        ----------
+        codebook : Codebook
+            Every variable of every outcome's model must be one of its constructs,
+            composite indexes or demographics, and ``group`` one of its grouping columns.
+
         Raises
         ------
         SpecError
-            Naming the unknown variables.
+            Naming the unknown variables, or the absent grouping column.
         """
         known = set(codebook.constructs) | set(codebook.indexes) | set(codebook.demographic_columns)
         for o in self.outcomes:
@@ -234,11 +304,38 @@ class MediationSpec:
                             f"is absent; codebook {codebook.name!r} has {codebook.group_columns}")
 
     def with_sampler(self, **changes: Any) -> MediationSpec:
-        """A copy with some sampler settings changed."""
+        """A copy with some sampler settings changed.
+
+        Parameters
+        ----------
+        **changes
+            Fields of :class:`~coprod_bayes.spec.Sampler` and their new values (``draws``,
+            ``seed`` ...).
+
+        Returns
+        -------
+        MediationSpec
+            The same spec with the changed sampler; the original is unchanged.
+        """
         return replace(self, sampler=replace(self.sampler, **changes))
 
     def to_dict(self) -> dict[str, Any]:
-        """The spec as TOML-shaped data."""
+        """The spec as TOML-shaped data.
+
+        Returns
+        -------
+        dict
+            ``name``, ``description``, ``model`` (``kind = "mediation"``, syntax, outcomes,
+            group, measurement, weights), ``priors`` and ``sampler``; :meth:`from_dict`
+            reads it back.
+
+        Examples
+        --------
+        >>> import coprod_bayes as cb
+        >>> spec = cb.load_spec("mediation")
+        >>> cb.MediationSpec.from_dict(spec.to_dict()) == spec
+        True
+        """
         from dataclasses import asdict
 
         return {"name": self.name, "description": self.description,
@@ -251,10 +348,23 @@ class MediationSpec:
     def from_dict(cls, data: dict[str, Any], where: str = "<dict>") -> MediationSpec:
         """Build from TOML-shaped data (``[model] kind = "mediation"``).
 
+        Parameters
+        ----------
+        data : dict
+            ``name``, optional ``description``, a ``model`` table (``syntax`` and
+            ``outcomes`` required; ``kind``, ``group``, ``measurement``, ``weights``
+            optional) and optional ``priors`` and ``sampler`` tables.
+        where : str, default "<dict>"
+            Where the data came from (a file name), quoted in error messages.
+
+        Returns
+        -------
+        MediationSpec
+
         Raises
         ------
         SpecError
-            On unknown keys, naming them and the file.
+            On unknown or missing keys or invalid values, naming them and the file.
         """
         return build_kind_spec(cls, data, {"syntax", "outcomes", "group", "measurement",
                                            "weights"}, {"syntax", "outcomes"}, where)
@@ -384,19 +494,44 @@ class MediationFit:
     """A fitted mediation spec: per outcome, draws of each context's a, b, c' (``direct``),
     indirect and total effects and of the defined parameters.
 
-    Attributes
+    Made by :func:`fit_mediation`; the parameters are kept as attributes of the same
+    names.
+
+    Parameters
     ----------
     spec : MediationSpec
+        The spec that was fitted.
     equations : dict
-        ``"mediator"`` and each outcome -> ``(idata, verdict, outcome name)`` of its equation.
+        ``"mediator"`` and each outcome -> ``(idata, verdict, outcome name)`` of its equation
+        (the latent version: one entry per outcome, its latent model's).
     draws : dict
         outcome -> path -> array (draw, group, area) (chains stacked); paths ``a``, ``b``,
         ``direct``, ``indirect``, ``total`` and the ``:=`` names.
     rows : DataFrame
         Respondent x area rows per context: used, not used, and the missing variables.
+    groups : list of str
+        The group levels (the second axis of the draws).
+    areas : list of str
+        The policy areas (the third axis; ``["all"]`` in the latent version).
+    roles : Roles
+        The roles of the first outcome (:meth:`MediationSpec.roles`).
+
+    Attributes
+    ----------
     verdict : Verdict
         All equations together (the worst R-hat and ESS; problems named by equation).
-    groups, areas : list of str
+    residual : dict or None
+        The latent version's standardised residual SDs of the mediator and the outcome per
+        outcome (used by :meth:`sensitivity`); None for the index version.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(seed=0)
+    >>> fit = cb.fit_mediation("mediation", s)                    # doctest: +SKIP
+    >>> fit.table().query("path == 'indirect'")                    # doctest: +SKIP
+    >>> fit.compare(cb.ols_mediation(s)).query("path == 'a'")      # doctest: +SKIP
+    >>> dist, summary = fit.positive_counts("individual", "a")     # doctest: +SKIP
     """
 
     def __init__(self, spec, equations, draws, rows, groups, areas, roles):
@@ -411,6 +546,7 @@ class MediationFit:
 
     @property
     def outcomes(self) -> list[str]:
+        """The fitted outcomes, in the spec's order."""
         return list(self.draws)
 
     def table(self, hdi_prob: float = 0.9) -> pd.DataFrame:
@@ -424,6 +560,19 @@ class MediationFit:
         effect near 0, full mediation, passes) and the total effect's interval excluding
         zero; elsewhere it is missing and ``note`` says why (opposite signs, the pattern the
         papers expect, make it exceed 1 or turn negative).
+
+        Parameters
+        ----------
+        hdi_prob : float, default 0.9
+            Probability mass of the equal-tailed intervals (quantiles, not HDIs).
+
+        Returns
+        -------
+        DataFrame
+            Columns ``outcome``, the spec's group column, ``area``, ``path``, ``mean``,
+            ``sd``, ``lo``, ``hi``, ``p_positive``, ``note``; the paths are ``a``, ``b``,
+            ``direct``, ``indirect``, ``total``, the syntax's other ``:=`` names and
+            ``proportion``.
         """
         q = (1 - hdi_prob) / 2
         out = []
@@ -455,7 +604,21 @@ class MediationFit:
         return t.rename(columns={"group": self.spec.group})
 
     def pooled(self, hdi_prob: float = 0.9) -> pd.DataFrame:
-        """The effects averaged over the contexts (draw by draw), per outcome and path."""
+        """The effects averaged over the contexts (draw by draw), per outcome and path.
+
+        Every context counts equally (not weighted by its respondents).
+
+        Parameters
+        ----------
+        hdi_prob : float, default 0.9
+            Probability mass of the equal-tailed intervals.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``outcome``, ``path`` (``a``, ``b``, ``direct``, ``indirect``,
+            ``total``), ``mean``, ``sd``, ``lo``, ``hi``, ``p_positive``.
+        """
         q = (1 - hdi_prob) / 2
         return pd.DataFrame([_row(o, "all", "all", p, paths[p].mean(axis=(1, 2)), q)
                              for o, paths in self.draws.items() for p in PATHS]
@@ -465,6 +628,19 @@ class MediationFit:
                         level: float = 0.975, seed: int = 0) -> tuple[pd.DataFrame, dict]:
         """How many of the contexts have a positive ``path`` (the papers: the a-path was
         "significant in ten out of fifteen contexts").
+
+        Parameters
+        ----------
+        outcome : str, optional
+            One of the fitted outcomes; by default the first.
+        path : str, default "a"
+            A path of the draws (``a``, ``b``, ``direct``, ``indirect``, ``total`` or a
+            ``:=`` name).
+        level : float, default 0.975
+            The posterior probability of a positive path above which a context counts as
+            credibly positive.
+        seed : int, default 0
+            Seed of the simulated replications.
 
         Returns
         -------
@@ -478,8 +654,9 @@ class MediationFit:
             the posterior SD smaller than a refit's standard error). The default ``level``
             0.975 is the one-sided counterpart of the papers' two-sided p < 0.05.
         summary : dict
-            ``credibly_positive`` (contexts whose P(> 0) > ``level`` in this fit),
-            ``mean_positive`` and its 90% interval, ``contexts``.
+            ``outcome``, ``path``, ``contexts``, ``level``, ``credibly_positive`` (contexts
+            whose P(> 0) > ``level`` in this fit), ``mean_positive`` (the posterior mean
+            number of positive contexts) and ``positive_90`` (its 90% interval).
         """
         o = outcome or self.outcomes[0]
         x = self.draws[o][path].reshape(len(self.draws[o][path]), -1)  # (S, contexts)
@@ -507,9 +684,27 @@ class MediationFit:
         correlated ``rho`` (an unmeasured confounder), draw by draw
         (:func:`indirect_under_confounding`; residuals include the respondent effects).
 
-        Returns a frame with group, area, ``rho``, posterior ``mean``, ``lo``, ``hi``; its
-        ``attrs["vanishes_at"]`` holds, per context, the posterior mean and interval of the
-        correlation at which the indirect effect is zero.
+        Parameters
+        ----------
+        outcome : str, optional
+            One of the fitted outcomes; by default the first.
+        rho : array of float, optional
+            The residual correlations, each strictly between -1 and 1; by default 25 values
+            from -0.6 to 0.6.
+        hdi_prob : float, default 0.9
+            Probability mass of the equal-tailed intervals.
+
+        Returns
+        -------
+        DataFrame
+            Columns the spec's group column, ``area``, ``rho``, posterior ``mean``, ``lo``,
+            ``hi``; its ``attrs["vanishes_at"]`` holds, per context, the posterior mean and
+            interval of the correlation at which the indirect effect is zero.
+
+        Raises
+        ------
+        ValueError
+            If a value of ``rho`` is not strictly between -1 and 1.
         """
         o = outcome or self.outcomes[0]
         rho = np.linspace(-0.6, 0.6, 25) if rho is None else np.asarray(rho, float)
@@ -549,7 +744,21 @@ class MediationFit:
 
     def compare(self, ols: pd.DataFrame, hdi_prob: float = 0.9) -> pd.DataFrame:
         """The posterior table beside the frequentist one (:func:`ols_mediation`), one row
-        per outcome x context x path: ``ols``, ``ols_lo``, ``ols_hi`` (bootstrap), ``ols_p``."""
+        per outcome x context x path: ``ols``, ``ols_lo``, ``ols_hi`` (bootstrap), ``ols_p``.
+
+        Parameters
+        ----------
+        ols : DataFrame
+            The table of :func:`ols_mediation` for the same spec.
+        hdi_prob : float, default 0.9
+            Probability mass of the posterior's equal-tailed intervals.
+
+        Returns
+        -------
+        DataFrame
+            :meth:`table` with the four OLS columns (missing for paths OLS does not have,
+            such as ``proportion``).
+        """
         t = self.table(hdi_prob)
         g = self.spec.group
         keep = ols[["outcome", g, "area", "path", "estimate", "lo", "hi", "p"]].rename(
@@ -605,13 +814,23 @@ def fit_mediation(spec: str | MediationSpec, data: Survey | pd.DataFrame,
     spec : str or MediationSpec
         ``"mediation"`` (built in) or a spec.
     data : Survey or DataFrame
-        See :func:`mediation_frame`.
-    sampler_options
+        See :func:`mediation_frame` (the latent version needs a Survey).
+    progress : bool, default False
+        Show the sampler's progress bar (index version; the latent version does not use it).
+    **sampler_options
         Overrides of the spec's sampler settings (``draws=500``).
 
     Returns
     -------
     MediationFit
+
+    Raises
+    ------
+    SpecError
+        If the spec is not a mediation spec, does not fit the data (see
+        :func:`mediation_frame`), or the mediator's equation differs between outcomes.
+    SurveyDataError
+        If the data are unusable (see :func:`mediation_frame`).
 
     Warns
     -----
@@ -714,10 +933,36 @@ def ols_mediation(data: Survey | pd.DataFrame, spec: str | MediationSpec = "medi
     in each resample, seeded: :func:`bootstrap_indices`) and the classical two-sided p-value
     of a, b and c'.
 
+    Parameters
+    ----------
+    data : Survey or DataFrame
+        As for :func:`fit_mediation` (see :func:`mediation_frame`).
+    spec : str or MediationSpec, default "mediation"
+        A mediation spec or the name of a built-in one.
+    n_boot : int, default 2000
+        Bootstrap resamples per context.
+    seed : int, default 20080401
+        Seed of the resamples (with the context's position: :func:`bootstrap_indices`).
+    level : float, default 0.9
+        Coverage of the percentile intervals.
+
     Returns
     -------
     DataFrame
-        ``outcome``, group, ``area``, ``path``, ``estimate``, ``lo``, ``hi``, ``p``, ``n``.
+        ``outcome``, group, ``area``, ``path``, ``estimate``, ``lo``, ``hi``, ``p`` (missing
+        for ``indirect`` and ``total``), ``n``.
+
+    Raises
+    ------
+    SpecError, SurveyDataError
+        As :func:`mediation_frame`.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> t = cb.ols_mediation(cb.simulate(n_per_country=200, seed=3), n_boot=200)
+    >>> t.shape, t["path"].unique().tolist()
+    ((150, 9), ['a', 'b', 'direct', 'indirect', 'total'])
     """
     from .classical.ols import standardized_ols
     from .spec.spec import load_spec

@@ -18,7 +18,8 @@ country)::
 fitted by the latent-score engine (:func:`coprod_bayes.sem`: graded response model,
 ordered logit, scalar invariance across countries, the countries' latent means and SDs
 free); a, b and c' partially pooled across countries (Normal(0, 1) population slopes,
-HalfNormal(0.1) between-country SDs), the demographics' effects (a nuisance part) and
+Gamma(2, 20) between-country SDs, the engine's default), the demographics' effects (a
+nuisance part) and
 conditions' regression on them free per country. a, b and c' of each country are the
 paths standardised within the country by the SDs its parameters imply (the index version
 z-scores within context), and indirect = a*b, total = c' + a*b per draw. Each outcome is its
@@ -103,8 +104,25 @@ def _rows(survey: Survey, frame: pd.DataFrame, excluded: pd.DataFrame, group: st
     return pd.DataFrame(out)
 
 
-def fit_latent_mediation(spec, survey: Survey, progress: bool = False):
+def fit_latent_mediation(spec, survey: Survey, progress: bool = False,
+                         pooling: str = "partial", sd_prior: str = "gamma"):
     """Fit a mediation spec with ``measurement = "latent"`` (see the module docstring).
+
+    Parameters
+    ----------
+    spec : MediationSpec
+        A mediation spec with ``measurement = "latent"`` (e.g. the built-in
+        ``mediation_latent``).
+    survey : Survey
+        The items and their codebook.
+    progress : bool, default False
+        Unused (kept for the signature of :func:`coprod_bayes.fit_mediation`).
+    pooling : {"partial", "none"}, default "partial"
+        a, b and c' partially pooled across countries, or free in each country (lavaan's
+        multi-group default; no between-country SDs).
+    sd_prior : {"gamma", "halfnormal"}, default "gamma"
+        Prior of the between-country SDs under partial pooling (see
+        :mod:`coprod_bayes.engines.sem_latent`).
 
     Returns
     -------
@@ -117,7 +135,8 @@ def fit_latent_mediation(spec, survey: Survey, progress: bool = False):
     ------
     SpecError
         A treatment, mediator or outcome that is not a construct with items, a covariate that
-        is not a demographic, or data that is not a Survey (the items need a codebook).
+        is not a demographic, data that is not a Survey (the items need a codebook), or a
+        ``pooling`` other than "partial" and "none".
     """
     from .mediation import MediationFit, _effects
     from .sem import sem
@@ -126,6 +145,9 @@ def fit_latent_mediation(spec, survey: Survey, progress: bool = False):
         raise SpecError(f"mediation spec {spec.name!r}: the latent version fits the items of "
                         "a Survey (its codebook says which items measure which construct); "
                         f"got {type(survey).__name__}")
+    if pooling not in ("partial", "none"):
+        raise SpecError(f"pooling={pooling!r}: choose 'partial' or 'none'")
+    none = pooling == "none"
     spec.validate_against(survey.codebook)
     cb = survey.codebook
     equations, draws, sem_fits, syntaxes, residual = {}, {}, {}, {}, {}
@@ -141,14 +163,16 @@ def fit_latent_mediation(spec, survey: Survey, progress: bool = False):
             rows = _rows(survey, frame, excluded, spec.group)
         items = [it.column for f in (roles.treatment, roles.mediator, o)
                  for it in cb.items_of(f)]
-        # a, b and c' partially pooled across countries; the demographics' effects (nuisance)
-        # free in each country: each pooled path's SD is a funnel for the sampler
+        # a, b and c' partially pooled across countries (or free); the demographics' effects
+        # (nuisance) free in each country: each pooled path's SD is a funnel for the sampler
         pooled = {f"{roles.mediator}~{roles.treatment}", f"{o}~{roles.mediator}",
                   f"{o}~{roles.treatment}"}
         covs = [f"{f}~{w}" for f, ws in ((roles.mediator, roles.mediator_covariates),
                                          (o, roles.outcome_covariates)) for w in ws]
         sf = sem(syntax, frame, ordered=items, group=spec.group, invariance="scalar",
-                 vary_slopes=pooled, free_slopes={roles.treatment, *covs},
+                 vary_slopes=set() if none else pooled,
+                 free_slopes={roles.treatment, *covs, *(pooled if none else ())},
+                 sd_prior=sd_prior,
                  sampler=replace(spec.sampler, seed=spec.sampler.seed + k))
         sf.spec, sf.syntax, sf.excluded = spec, syntax, excluded
         std = sf.standardized_path_draws()

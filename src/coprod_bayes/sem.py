@@ -33,7 +33,51 @@ __all__ = ["sem", "cfa", "SemFit"]
 
 class SemFit:
     """A fitted SEM: the posterior, the parsed model, the data as the engine read them and
-    the convergence verdict."""
+    the convergence verdict.
+
+    Made by :func:`sem`, :func:`cfa`, :func:`wave_invariance` and (for latent specs)
+    :func:`coprod_bayes.fit`; the parameters are kept as attributes of the same names.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        The posterior, every parameter under its lavaan name (``f=~x1``, ``y~f``) and the
+        engine's arrays (``loadings``, ``thresholds``, ``latent_mean`` ...; the latent-score
+        engine also each respondent's standardised scores ``z``).
+    model : ModelSyntax
+        The parsed model syntax.
+    verdict : Verdict
+        The convergence verdict over the model's parameters (not the respondents' scores).
+    data : LatentData or SemData
+        The data as the engine read them: :class:`~coprod_bayes.engines.sem_latent.
+        LatentData` for the latent-score engine, :class:`~coprod_bayes.engines.sem_normal.
+        SemData` for the closed-form one.
+    link : {"logit", "probit"}, default "logit"
+        The ordinal items' link.
+    invariance : {"scalar", "configural", "approximate"} or None, default None
+        The measurement invariance across groups; None for the closed-form engine.
+
+    Attributes
+    ----------
+    n : int
+        Number of respondents.
+    ordinal : list of str
+        The ordinal indicators (their latent responses have residual variance pi^2/3 under
+        the logit link, 1 under the probit).
+    groups : list
+        The group levels as the engine ordered them (sorted, or a categorical column's
+        categories), the reference group first; ``["all"]`` without groups.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(n_per_country=200, seed=1, nonresponse=False)
+    >>> fit = cb.cfa("efficacy =~ efficacy_safety + efficacy_environment + efficacy_health",
+    ...              s)  # doctest: +SKIP
+    >>> fit.codebook()  # doctest: +SKIP
+    >>> fit.summary()  # doctest: +SKIP
+    >>> fit.reliability()  # doctest: +SKIP
+    """
 
     def __init__(self, idata, model: ModelSyntax, verdict: Verdict, data, link: str = "logit",
                  invariance: str | None = None):
@@ -55,7 +99,16 @@ class SemFit:
 
     def codebook(self) -> pd.DataFrame:
         """How the data were read: each indicator's kind (ordinal or continuous), number of
-        categories and observed values, the covariates and the group column."""
+        categories and observed values, the covariates and the group column.
+
+        Returns
+        -------
+        DataFrame
+            One row per indicator (then covariate and group column, latent-score engine):
+            ``column``, ``role`` (``indicator``, ``covariate``, ``group``), ``kind``
+            (``ordinal``, ``continuous``, ``nominal``), ``categories`` and ``values``
+            (ordinal items: the observed codes in order; the group: its levels).
+        """
         if self.latent_engine:
             return self.data.codebook()
         return pd.DataFrame({"column": self.data.indicators, "role": "indicator",
@@ -65,8 +118,18 @@ class SemFit:
         return np.pi**2 / 3 if self.link == "logit" else 1.0
 
     def parameter_names(self) -> list[str]:
-        """Every parameter under lavaan's name (``f=~x1``, ``y~f``, ``f1~~f2``), then the
-        residual variances (``x1~~x1``), intercepts (``x1~1``) and defined parameters."""
+        """Every parameter in the posterior under lavaan's name (``f=~x1``, ``y~f``,
+        ``f1~~f2``), then the defined parameters.
+
+        The model's parameters come in the syntax's order, then any other ``~~``
+        (co)variance the posterior holds under a lavaan name, then the ``:=`` definitions.
+        Thresholds, residual variances (``x1~~x1``) and intercepts (``x1~1``) are not among
+        them; :meth:`draws` adds them.
+
+        Returns
+        -------
+        list of str
+        """
         post = self.idata.posterior
         names = [p.name for p in self.model.parameters if p.name in post]
         names += [n for n in post.data_vars if "~~" in n and n not in names]
@@ -79,7 +142,15 @@ class SemFit:
     def draws(self) -> dict[str, np.ndarray]:
         """Flat posterior draws of every parameter, keyed by lavaan's names. In a grouped
         model measurement parameters are the reference group's (the first level); under
-        approximate invariance the across-group baseline (see :meth:`noninvariance`)."""
+        approximate invariance the across-group baseline (see :meth:`noninvariance`).
+
+        Returns
+        -------
+        dict of str to ndarray
+            One array of all draws (chains stacked) per name: the parameters of
+            :meth:`parameter_names`, the thresholds of ordinal items (``x1|t1``), and the
+            residual variances (``x1~~x1``) and intercepts (``x1~1``) of continuous ones.
+        """
         post = self.idata.posterior
         out = {n: post[n].values.reshape(-1) for n in self.parameter_names()}
         if "thresholds" in post:  # lavaan's "x1|t1"
@@ -104,8 +175,19 @@ class SemFit:
 
     def implied_sd(self, d: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
         """Per draw, the model-implied total SD of every latent variable, covariate and
-        indicator (with ordinal items, of the latent response: residual variance pi^2/3)
-        in the reference group."""
+        indicator (with ordinal items, of the latent response: residual variance pi^2/3
+        under the logit link, 1 under the probit) in the reference group.
+
+        Parameters
+        ----------
+        d : dict of str to ndarray, optional
+            Draws keyed by lavaan's names, as :meth:`draws` returns them (the default).
+
+        Returns
+        -------
+        dict of str to ndarray
+            One array (one value per draw) per latent variable, covariate and indicator.
+        """
         Phi, Sigma, li, yi = self._implied(self.draws() if d is None else d)
         sd_lat = np.sqrt(np.diagonal(Phi, axis1=1, axis2=2))
         sd_ind = np.sqrt(np.diagonal(Sigma, axis1=1, axis2=2))
@@ -154,7 +236,14 @@ class SemFit:
         """Draws of every parameter standardised as lavaan's ``std.all``: latent variables
         and indicators at their model-implied unit variance. Loadings and paths are scaled
         by SD(from) / SD(to), (residual) variances and covariances divided by the product of
-        the total SDs, and defined parameters recomputed from the standardised labels."""
+        the total SDs, and defined parameters recomputed from the standardised labels.
+
+        Returns
+        -------
+        dict of str to ndarray
+            As :meth:`draws`, without the intercepts and thresholds (which have no
+            standardised form).
+        """
         d = self.draws()
         sd = self.implied_sd(d)
         defined = {df.name for df in self.model.definitions}
@@ -181,10 +270,25 @@ class SemFit:
         """McDonald's omega per factor, from the posterior: for the items that load on that
         factor only, (sum of loadings)^2 Var(f) / ((sum of loadings)^2 Var(f) + sum of
         residual variances), per draw. With ordinal items the residual variance is the
-        logistic pi^2/3: omega of the latent responses, not of the sum score.
+        logistic pi^2/3 (1 under the probit link): omega of the latent responses, not of the
+        sum score.
 
-        Returns one row per factor: ``factor``, ``items``, ``mean``, ``sd``, ``lower``,
-        ``upper``, ``scale`` (``"observed"`` or ``"latent response"``).
+        Parameters
+        ----------
+        hdi_prob : float, default 0.9
+            Probability mass of the highest-density interval.
+
+        Returns
+        -------
+        DataFrame
+            One row per factor with at least one item of its own: ``factor``, ``items``
+            (how many), ``mean``, ``sd``, ``lower``, ``upper``, ``scale`` (``"observed"``,
+            ``"latent response"`` or, for ordinal and continuous items together,
+            ``"mixed"``).
+
+        Examples
+        --------
+        >>> fit.reliability(hdi_prob=0.95)  # doctest: +SKIP
         """
         d = self.draws()
         lat = self.model.latent
@@ -219,7 +323,24 @@ class SemFit:
         """Per group and latent variable: the latent mean (intercept for endogenous ones)
         and SD (residual SD) relative to the reference group (first level: 0 and 1), and,
         with varying slopes, every structural path per group. Columns ``group``,
-        ``parameter``, ``mean``, ``sd``, ``lower``, ``upper``."""
+        ``parameter``, ``mean``, ``sd``, ``lower``, ``upper``.
+
+        Parameters
+        ----------
+        hdi_prob : float, default 0.9
+            Probability mass of the highest-density intervals.
+
+        Returns
+        -------
+        DataFrame
+            Parameters ``mean(<latent>)`` and ``sd(<latent>)`` per group, and the paths
+            under lavaan's names (``y~f``) when the posterior has per-group paths.
+
+        Raises
+        ------
+        SpecError
+            For a closed-form fit (no latent scores).
+        """
         self._need_latent("group_parameters")
         rows = []
         lat = self.model.latent
@@ -260,6 +381,30 @@ class SemFit:
         the majority of items. Only items answered in every group are reported and enter
         the median (``shared`` is False for the others, which have no deviation to test);
         this needs at least three shared items.
+
+        Parameters
+        ----------
+        hdi_prob : float, default 0.95
+            Probability mass of the highest-density intervals (``lower``/``upper`` and
+            ``vs_lower``/``vs_upper``) and so of the flag.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``item``, ``group``, ``kind``, ``mean``, ``sd``, ``lower``, ``upper``,
+            ``shared``, ``width``, ``vs_others``, ``vs_lower``, ``vs_upper``, ``flagged``
+            (the ``vs_`` columns missing and ``flagged`` False for items not shared).
+
+        Raises
+        ------
+        SpecError
+            Unless the fit has ``invariance="approximate"`` and at least two groups; with two
+            groups, if fewer than three items are answered in both.
+
+        Examples
+        --------
+        >>> fit = cb.wave_invariance(both, ["collective"])  # doctest: +SKIP
+        >>> fit.noninvariance().query("flagged")  # doctest: +SKIP
         """
         if self.invariance != "approximate" or len(self.groups) < 2:
             raise SpecError("noninvariance(): fit with group=..., invariance='approximate' and "
@@ -311,7 +456,18 @@ class SemFit:
     # ------------------------------------------------------------------ respondents
     def factor_scores(self) -> pd.DataFrame:
         """Posterior mean and SD of every respondent's latent scores (rows as the data's),
-        columns ``<latent>`` and ``<latent>_sd``."""
+        columns ``<latent>`` and ``<latent>_sd``.
+
+        Returns
+        -------
+        DataFrame
+            Indexed like the rows of the data the model was fitted to.
+
+        Raises
+        ------
+        SpecError
+            For a closed-form fit (no latent scores).
+        """
         self._need_latent("factor_scores")
         eta = latent_scores(self.idata.posterior, self.data)
         out = {}
@@ -327,9 +483,26 @@ class SemFit:
         the weights encode. The model itself is fitted unweighted (a weighted likelihood
         would give intervals of no stated coverage); the weights enter here only.
 
-        Columns ``group``, ``latent``, ``mean``, ``sd``, ``lower``, ``upper``,
-        ``weighted``. Without a weight column (``sem(..., weights=...)``) or with
-        ``weighted=False`` every respondent counts once.
+        Without a weight column (``sem(..., weights=...)``) or with ``weighted=False`` every
+        respondent counts once.
+
+        Parameters
+        ----------
+        hdi_prob : float, default 0.9
+            Probability mass of the highest-density intervals.
+        weighted : bool, default True
+            Weight the respondents by the fit's weight column, if it has one.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``group``, ``latent``, ``weighted`` (whether weights were used),
+            ``mean``, ``sd``, ``lower``, ``upper``.
+
+        Raises
+        ------
+        SpecError
+            For a closed-form fit (no latent scores).
         """
         self._need_latent("latent_means")
         eta = latent_scores(self.idata.posterior, self.data)
@@ -354,6 +527,11 @@ class SemFit:
         dict
             ``"paths"``: ``{(outcome, predictor): array (draws, groups)}``;
             ``"residual_sd"``: ``{latent: array (draws, groups)}``.
+
+        Raises
+        ------
+        SpecError
+            For a closed-form fit (no latent scores).
         """
         self._need_latent("standardized_path_draws")
         dat = self.data
@@ -391,7 +569,23 @@ class SemFit:
     def standardized_paths(self, hdi_prob: float = 0.9) -> pd.DataFrame:
         """Every structural path standardised within each group, as the papers' per-country
         betas (:meth:`standardized_path_draws`). Columns ``group``, ``outcome``,
-        ``predictor``, ``mean``, ``sd``, ``lower``, ``upper``, ``p_positive``."""
+        ``predictor``, ``mean``, ``sd``, ``lower``, ``upper``, ``p_positive``.
+
+        Parameters
+        ----------
+        hdi_prob : float, default 0.9
+            Probability mass of the highest-density intervals.
+
+        Returns
+        -------
+        DataFrame
+            One row per group and structural path.
+
+        Raises
+        ------
+        SpecError
+            For a closed-form fit (no latent scores).
+        """
         paths = self.standardized_path_draws()["paths"]
         rows = []
         for k, g in enumerate(self.groups):
@@ -405,7 +599,39 @@ class SemFit:
         """A latent spec's standardised slopes per group beside OLS on the indexes (a tidy
         OLS table or the dict of :func:`coprod_bayes.classical.tables`) and, if given, the
         index-based Bayesian fit's betas; ``attenuation`` > 0 where OLS is nearer zero.
-        See :func:`coprod_bayes.latent.attenuation`."""
+        See :func:`coprod_bayes.latent.attenuation`.
+
+        Parameters
+        ----------
+        classical : DataFrame or dict
+            A tidy OLS table (:func:`coprod_bayes.classical.ols_table`) or the dict of
+            :func:`coprod_bayes.classical.tables` (the table of the spec's outcome is used).
+        index_fit : Fit, optional
+            The index-based fit of the same regression; its betas are added as
+            ``index_mean`` and ``index_sd``.
+        hdi_prob : float, default 0.9
+            Probability mass of the highest-density intervals.
+
+        Returns
+        -------
+        DataFrame
+            One row per group and predictor of the spec's outcome: ``group``,
+            ``predictor``, ``latent_mean``, ``latent_sd``, ``latent_lower``,
+            ``latent_upper``, ``p_positive``, ``ols_beta``, ``ols_se``, (``index_mean``,
+            ``index_sd``), ``attenuation``.
+
+        Raises
+        ------
+        SpecError
+            If the fit is not of a latent spec (a plain :func:`sem` fit has no ``spec``),
+            or ``classical`` is a dict without a table of the spec's outcome.
+
+        Examples
+        --------
+        >>> s = cb.simulate(seed=0)  # doctest: +SKIP
+        >>> latent = cb.fit("latent_collective", s)  # doctest: +SKIP
+        >>> latent.compare(cb.classical.tables(s))  # doctest: +SKIP
+        """
         from .fit import _classical_table
         from .latent import attenuation
 
@@ -415,8 +641,24 @@ class SemFit:
         return attenuation(self, _classical_table(classical, self.spec), index_fit, hdi_prob)
 
     def save(self, path):
-        """Write the posterior (without the respondents' latent scores unless they are
-        small) to netCDF, with the model syntax and verdict as attributes."""
+        """Write the fit's InferenceData to netCDF, with the model syntax and verdict as
+        attributes of its posterior.
+
+        Everything in ``idata`` is written, the respondents' latent scores (``z``) included.
+        The syntax stored (``coprod_model``) is the ``syntax`` attribute that
+        :func:`coprod_bayes.fit` sets for a latent spec; a fit of :func:`sem` has none and
+        stores ``""``. The attributes are set on ``self.idata`` itself.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file to write (``.nc``).
+
+        Returns
+        -------
+        Path
+            ``path``; read it with :func:`arviz.from_netcdf`.
+        """
         import json
         from dataclasses import asdict
         from pathlib import Path
@@ -449,8 +691,32 @@ class SemFit:
         of the sample mean and covariance, observed against data sets of the same size
         replicated from each draw (``overall``).
 
-        Returns a dict of DataFrames: ``overall`` always, ``items`` and ``pairs`` for
-        ordinal items.
+        Parameters
+        ----------
+        draws : int, default 200
+            Number of posterior draws used (sampled without replacement; all of them if the
+            posterior has fewer).
+        seed : int, default 0
+            Seed of the draw selection and the replications.
+
+        Returns
+        -------
+        dict of str to DataFrame
+            ``overall`` always (``statistic``, ``observed``, ``replicated``, ``ppp``);
+            ``items`` (``item``, ``group``, ``n``, ``observed`` and ``expected``
+            proportions, ``x2``, ``ppp``) and ``pairs`` (``item``, ``item2``, ``x2``,
+            ``x2_replicated``, ``ppp``, ``r``, ``r_replicated``, ``ppp_r``) for ordinal
+            items.
+
+        Raises
+        ------
+        SpecError
+            For a latent-score fit without ordinal indicators.
+
+        Examples
+        --------
+        >>> checks = fit.ppp(draws=100)  # doctest: +SKIP
+        >>> checks["pairs"].sort_values("ppp_r").head()  # doctest: +SKIP
         """
         rng = np.random.default_rng(seed)
         post = self.idata.posterior
@@ -477,11 +743,28 @@ class SemFit:
         posterior, ``points`` scrambled Sobol points mapped through it (quasi-Monte Carlo),
         the same for every posterior draw.
 
-        Returns an :class:`arviz.InferenceData` with groups ``log_likelihood``
-        (``loglik``: chain, draw, respondent) and ``posterior`` (``loglik_total``, the
-        sum over respondents, from which PSIS takes its relative efficiency), plus the smallest
-        importance-sampling effective sample size over respondents and draws in
-        ``attrs["min_is_ess"]``.
+        Parameters
+        ----------
+        draws : int, default 200
+            About how many posterior draws to use in all (``draws // chains`` per chain, at
+            least one, at most the chain's length).
+        points : int, default 128
+            Quasi-Monte Carlo points per respondent for the integral.
+        seed : int, default 0
+            Seed of the scrambled Sobol points.
+
+        Returns
+        -------
+        arviz.InferenceData
+            Groups ``log_likelihood`` (``loglik``: chain, draw, respondent) and
+            ``posterior`` (``loglik_total``, the sum over respondents, from which PSIS
+            takes its relative efficiency), plus the smallest importance-sampling effective
+            sample size over respondents and draws in ``attrs["min_is_ess"]``.
+
+        Raises
+        ------
+        SpecError
+            For a closed-form fit (no latent scores).
         """
         import scipy.sparse as sp
         from scipy.special import log_expit, log_ndtr, ndtri
@@ -562,7 +845,32 @@ class SemFit:
     def loo(self, draws: int = 200, points: int = 128, seed: int = 0):
         """PSIS-LOO on the marginal likelihood (:meth:`marginal_loglik`): the expected log
         predictive density of a new respondent's answers, with Pareto-k diagnostics
-        (:func:`arviz.loo`). Compare fits with :func:`coprod_bayes.compare_loo`."""
+        (:func:`arviz.loo`). Compare fits with :func:`coprod_bayes.compare_loo`.
+
+        Parameters
+        ----------
+        draws : int, default 200
+            About how many posterior draws to use (see :meth:`marginal_loglik`).
+        points : int, default 128
+            Quasi-Monte Carlo points per respondent.
+        seed : int, default 0
+            Seed of the scrambled Sobol points.
+
+        Returns
+        -------
+        arviz.ELPDData
+            Pointwise, with the Pareto k of every respondent and the smallest
+            importance-sampling ESS in ``attrs["min_is_ess"]``.
+
+        Raises
+        ------
+        SpecError
+            For a closed-form fit (no latent scores).
+
+        Examples
+        --------
+        >>> fit.loo().elpd_loo  # doctest: +SKIP
+        """
         ll = self.marginal_loglik(draws, points, seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
@@ -681,12 +989,40 @@ class SemFit:
 
     def standardized_solution(self, hdi_prob: float = 0.9) -> pd.DataFrame:
         """As lavaan's ``standardizedSolution()``: every loading, path, (co)variance and
-        defined parameter on the ``std.all`` scale, with posterior SD and HDI."""
+        defined parameter on the ``std.all`` scale, with posterior SD and HDI.
+
+        Parameters
+        ----------
+        hdi_prob : float, default 0.9
+            Probability mass of the highest-density intervals.
+
+        Returns
+        -------
+        DataFrame
+            The columns of :meth:`summary`, for the draws of :meth:`standardized_draws`.
+        """
         return self._table(self.standardized_draws(), hdi_prob)
 
     def summary(self, hdi_prob: float = 0.9) -> pd.DataFrame:
         """One row per parameter: ``lhs``, ``op``, ``rhs``, ``label``, ``mean``, ``sd``,
-        ``lower``, ``upper`` (HDI), ``p_positive``, ``r_hat``, ``ess_bulk``."""
+        ``lower``, ``upper`` (HDI), ``p_positive``, ``r_hat``, ``ess_bulk``.
+
+        Parameters
+        ----------
+        hdi_prob : float, default 0.9
+            Probability mass of the highest-density intervals.
+
+        Returns
+        -------
+        DataFrame
+            One row per entry of :meth:`draws`; ``op`` is lavaan's (``=~``, ``~``, ``~~``,
+            ``|`` for thresholds, ``:=`` for defined parameters). ``.attrs["verdict"]``
+            holds the verdict's headline.
+
+        Examples
+        --------
+        >>> fit.summary().query("op == '=~'")  # doctest: +SKIP
+        """
         return self._table(self.draws(), hdi_prob)
 
     def _table(self, draws: dict[str, np.ndarray], hdi_prob: float) -> pd.DataFrame:
@@ -733,7 +1069,8 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         group: str | None = None, *, invariance: str = "scalar", link: str = "logit",
         vary_slopes: bool | Collection[str] = True, free_slopes: Collection[str] = (),
         weights: str | None = None, engine: str = "auto", origin: str = "population",
-        sampler: Sampler | None = None, **sampler_options) -> SemFit:
+        pooling: str = "noncentred", sd_prior: str = "gamma", sampler: Sampler | None = None,
+        **sampler_options) -> SemFit:
     """Fit a structural equation model written in lavaan's syntax.
 
     Parameters
@@ -749,7 +1086,8 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         keeps its own number of categories.
     group : str, optional
         A grouping column (country, wave, area): latent means and SDs per group (the first
-        level the reference), structural slopes partially pooled across groups.
+        level the reference: the first in sorted order, or a categorical column's first
+        category), structural slopes partially pooled across groups.
     invariance : {"scalar", "configural", "approximate"}
         Measurement invariance across groups (see :mod:`coprod_bayes.engines.sem_latent`).
     link : {"logit", "probit"}
@@ -775,8 +1113,39 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         :mod:`coprod_bayes.engines.sem_latent`, "The origin and scale the sampler sees").
         ``"sample"`` mixes better per draw on some models but costs more per gradient and
         to compile (docs/sem.md).
-    sampler, **sampler_options
-        Sampler settings (as for :func:`coprod_bayes.fit`).
+    pooling : {"noncentred", "centred"}
+        Latent-score engine, the partially pooled slopes: ``"noncentred"`` samples each
+        group's standardised deviation (b_g = B + sigma * d_g, best where a group's data say
+        little about its slope), ``"centred"`` each group's slope itself (b_g ~ Normal(B,
+        sigma), best where every group's data pin its slope down, as with hundreds of
+        respondents per country). The same posterior.
+    sd_prior : {"gamma", "halfnormal"}, default "gamma"
+        Latent-score engine: the prior of the between-group SDs of partially pooled slopes,
+        Gamma(2, 20) or HalfNormal(0.1) (see :mod:`coprod_bayes.engines.sem_latent`).
+    sampler : Sampler, optional
+        Sampler settings. By default ``Sampler()`` with ``mass_matrix="low_rank"`` for the
+        latent-score engine (``"diag"`` for the closed form), and with ``draws=2500`` and
+        ``target_accept=0.98`` under approximate invariance with groups.
+    **sampler_options
+        Changes to the sampler settings (``draws=500``, ``seed=1``), applied to
+        ``sampler`` or to the default.
+
+    Returns
+    -------
+    SemFit
+        The posterior, the parsed model, the data as read and the convergence verdict.
+
+    Raises
+    ------
+    SpecError
+        If the syntax does not parse or has no latent variable, a model variable is not a
+        column of the data, ``engine`` is unknown, ``engine="closed_form"`` is asked for
+        ordinal items or groups, or ``invariance``, ``link``, ``origin``, ``pooling`` or
+        ``sd_prior`` is not one of its options.
+    SurveyDataError
+        If a column is not numeric, a covariate, group or weight is missing for some
+        respondent, a respondent answered none of the items, an indicator does not vary, or
+        (closed form) a continuous indicator has missing values.
 
     Warns
     -----
@@ -785,8 +1154,16 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
 
     Examples
     --------
-    >>> fit = cb.sem("f =~ x1 + x2 + x3", df)  # doctest: +SKIP
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(n_per_country=200, seed=1)
+    >>> model = '''
+    ... efficacy =~ efficacy_safety + efficacy_environment + efficacy_health
+    ... collective =~ collective_safety_1 + collective_environment_1 + collective_health_1
+    ... collective ~ efficacy
+    ... '''
+    >>> fit = cb.sem(model, s, group="country")  # doctest: +SKIP
     >>> fit.summary()  # doctest: +SKIP
+    >>> fit.standardized_paths()  # doctest: +SKIP
     """
     from dataclasses import replace
 
@@ -829,7 +1206,8 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
     else:
         data_ = prepare_latent(syntax, data, ordered, group, weights)
         pmodel = build_latent_model(syntax, data_, invariance, link, vary_slopes, free_slopes,
-                                    origin=origin)
+                                    origin=origin, pooling=pooling,
+                                    sd_prior=sd_prior)
     # the loadings' free variables (on the scores' sample scale: "f=~x_rel")
     loadings = {pmodel[n] for p in syntax.parameters if p.op == "=~"
                 for n in (p.name, f"{p.name}_rel")
@@ -856,10 +1234,36 @@ def compare_loo(fits: dict[str, SemFit], draws: int = 200, points: int = 128,
     best first (``elpd_loo``, ``elpd_diff``, ``dse``, ``p_loo``, ``weight``), with the
     number of respondents whose Pareto k exceeds 0.7 (``n_bad_k``).
 
+    Parameters
+    ----------
+    fits : dict of str to SemFit
+        Two or more latent-score fits by name.
+    draws : int, default 200
+        About how many posterior draws to use per fit (see :meth:`SemFit.marginal_loglik`).
+    points : int, default 128
+        Quasi-Monte Carlo points per respondent.
+    seed : int, default 0
+        Seed of the scrambled Sobol points, the same for every fit.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by the fits' names, best first.
+
     Raises
     ------
     SpecError
-        Fewer than two fits, or fits of different respondents.
+        Fewer than two fits, fits of different numbers of respondents (only the counts are
+        compared), or a closed-form fit (no latent scores).
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> cb.compare_loo({"scalar": scalar_fit, "approximate": approx_fit})  # doctest: +SKIP
+    >>> cb.compare_loo({})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    coprod_bayes.errors.SpecError: compare_loo(): give two or more fits, ...
     """
     if len(fits) < 2:
         raise SpecError("compare_loo(): give two or more fits, e.g. {'scalar': f1, "
@@ -876,5 +1280,38 @@ def compare_loo(fits: dict[str, SemFit], draws: int = 200, points: int = 128,
 
 
 def cfa(model: str | ModelSyntax, data, **kwargs) -> SemFit:
-    """A confirmatory factor analysis: :func:`sem` (as lavaan's ``cfa()``, the same model)."""
+    """A confirmatory factor analysis: :func:`sem` (as lavaan's ``cfa()``, the same model).
+
+    Parameters
+    ----------
+    model : str or ModelSyntax
+        lavaan model syntax, usually measurement (``=~``) lines only.
+    data : DataFrame or Survey
+        One row per respondent (see :func:`sem`).
+    **kwargs
+        Passed to :func:`sem` (``ordered``, ``group``, ``invariance``, sampler settings
+        ...).
+
+    Returns
+    -------
+    SemFit
+
+    Raises
+    ------
+    SpecError, SurveyDataError
+        As :func:`sem`.
+
+    Warns
+    -----
+    ConvergenceWarning
+        If the fit did not converge.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(n_per_country=200, seed=1, nonresponse=False)
+    >>> fit = cb.cfa("efficacy =~ efficacy_safety + efficacy_environment + efficacy_health",
+    ...              s, group="country", invariance="scalar")  # doctest: +SKIP
+    >>> fit.reliability()  # doctest: +SKIP
+    """
     return sem(model, data, **kwargs)

@@ -66,9 +66,17 @@ def wave_invariance(survey: Survey, constructs: Sequence[str] = ("collective",),
 
     Examples
     --------
+    >>> import coprod_bayes as cb
     >>> both = cb.combine(cb.simulate(), cb.simulate("uk_panels_2011"))   # doctest: +SKIP
     >>> fit = cb.wave_invariance(both, ["collective"])                     # doctest: +SKIP
     >>> fit.noninvariance().query("flagged")                               # doctest: +SKIP
+
+    A single wave has nothing to compare:
+
+    >>> cb.wave_invariance(cb.simulate(n_per_country=30, seed=3))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    coprod_bayes.errors.SpecError: wave_invariance needs a survey of two or more waves ...
     """
     from .sem import sem
 
@@ -89,6 +97,34 @@ def wave_invariance(survey: Survey, constructs: Sequence[str] = ("collective",),
 
 def wave_effects(fit, hdi_prob: float = 0.9) -> pd.DataFrame:
     """Each wave's latent mean and SD of every construct relative to the first wave (its
-    mean 0 and SD 1), from a :func:`wave_invariance` fit."""
+    mean 0 and SD 1), from a :func:`wave_invariance` fit.
+
+    Parameters
+    ----------
+    fit : SemFit
+        A fit of :func:`wave_invariance` (or any grouped latent-score fit of
+        :func:`coprod_bayes.sem`: its groups are then reported as waves).
+    hdi_prob : float, default 0.9
+        Probability mass of the highest-density intervals.
+
+    Returns
+    -------
+    DataFrame
+        :meth:`SemFit.group_parameters` with ``group`` renamed ``wave``: ``wave``,
+        ``parameter`` (``mean(<construct>)``, ``sd(<construct>)``), ``mean``, ``sd``,
+        ``lower``, ``upper``.
+
+    Raises
+    ------
+    SpecError
+        If ``fit`` is a closed-form fit (no latent scores).
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> both = cb.combine(cb.simulate(), cb.simulate("uk_panels_2011"))   # doctest: +SKIP
+    >>> fit = cb.wave_invariance(both, ["collective"])                     # doctest: +SKIP
+    >>> cb.wave_effects(fit).query("wave == '2011'")                       # doctest: +SKIP
+    """
     gp = fit.group_parameters(hdi_prob)
     return gp.rename(columns={"group": "wave"}).reset_index(drop=True)

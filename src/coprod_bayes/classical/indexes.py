@@ -14,11 +14,35 @@ __all__ = ["index_items", "index_scores", "indexes"]
 def index_items(survey: Survey, name: str, area: str | None = None) -> list:
     """The items an index averages: a construct's items, or a composite index's constructs'.
 
+    Parameters
+    ----------
+    survey : Survey
+        The survey whose codebook names the items.
+    name : str
+        A construct (``"individual"``) or a composite index of the codebook
+        (``"coproduction"``, the items of its constructs in turn).
+    area : str, optional
+        Only the items of one policy area (``"safety"``); by default every area's.
+
+    Returns
+    -------
+    list of Item
+        The codebook's items, construct by construct in codebook order.
+
     Raises
     ------
     SurveyDataError
         If ``name`` is neither a construct nor a composite index of the codebook, or the
         index has no item in ``area``.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(n_per_country=30, seed=3)
+    >>> [it.column for it in index_items(s, "collective", area="health")]
+    ['collective_health_1', 'collective_health_2']
+    >>> len(index_items(s, "coproduction"))
+    18
     """
     cb = survey.codebook
     if name in cb.indexes:
@@ -39,7 +63,7 @@ def index_items(survey: Survey, name: str, area: str | None = None) -> list:
 def index_scores(
     survey: Survey, name: str, area: str | None = None, min_answered: float = 0.5
 ) -> pd.Series:
-    """One respondent's index score, 0-100.
+    """Each respondent's index score, 0-100.
 
     Each item is rescaled by its scale's range to 0-1 (reverse-keyed items reversed), the
     answered items are averaged and multiplied by 100. A respondent who answered fewer than
@@ -48,17 +72,25 @@ def index_scores(
     Parameters
     ----------
     survey : Survey
+        The survey to score; items are taken from :meth:`Survey.scored_items`.
     name : str
         A construct (``"individual"``) or a composite index of the codebook (``"coproduction"``).
     area : str, optional
         Only the items of one policy area.
     min_answered : float, default 0.5
-        Share of the index's items that must be answered.
+        Share of the index's items that must be answered. A respondent who answered none of
+        the items has a missing score whatever ``min_answered`` is.
 
     Returns
     -------
     Series
         Named ``name`` (or ``name_area``), index aligned with ``survey.frame``.
+
+    Raises
+    ------
+    SurveyDataError
+        If ``name`` is neither a construct nor a composite index, or has no item in ``area``
+        (from :func:`index_items`).
 
     Examples
     --------
@@ -87,6 +119,31 @@ def indexes(survey: Survey, by_area: bool = False) -> pd.DataFrame:
     """Every construct's and composite index's score, one column each.
 
     With ``by_area=True`` also one column per index and policy area (``individual_safety``).
+
+    Parameters
+    ----------
+    survey : Survey
+        The survey to score.
+    by_area : bool, default False
+        Also score each index over each policy area's items, in a column after the index's
+        own; an index without items in an area gets no column for it.
+
+    Returns
+    -------
+    DataFrame
+        One column per construct, then per composite index (in codebook order), each as
+        :func:`index_scores` with its defaults (0-100, at least half the items answered);
+        index aligned with ``survey.frame``.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(n_per_country=30, seed=3)
+    >>> list(indexes(s).columns)  # doctest: +NORMALIZE_WHITESPACE
+    ['individual', 'collective', 'efficacy', 'conditions', 'gov_performance',
+     'gov_information', 'gov_consultation', 'coproduction']
+    >>> list(indexes(s, by_area=True).columns[:4])
+    ['individual', 'individual_safety', 'individual_environment', 'individual_health']
     """
     cb = survey.codebook
     cols = {}

@@ -14,7 +14,23 @@ __all__ = ["stars", "standardized_ols", "analysis_frame", "ols_table", "ols_by_a
 
 
 def stars(p: float) -> str:
-    """The papers' significance stars: * p < 0.10, ** p < 0.05, *** p < 0.01."""
+    """The papers' significance stars: * p < 0.10, ** p < 0.05, *** p < 0.01.
+
+    Parameters
+    ----------
+    p : float
+        A p-value.
+
+    Returns
+    -------
+    str
+        ``"***"``, ``"**"``, ``"*"`` or ``""`` (also for a missing, non-finite ``p``).
+
+    Examples
+    --------
+    >>> stars(0.001), stars(0.03), stars(0.07), stars(0.2), stars(float("nan"))
+    ('***', '**', '*', '', '')
+    """
     if not np.isfinite(p):
         return ""
     return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.10 else ""
@@ -31,21 +47,47 @@ def standardized_ols(
 ) -> tuple[pd.DataFrame, dict]:
     """Standardised OLS (or WLS) of ``y`` on the columns of ``X``, with an intercept.
 
-    Outcome and predictors are z-scored on the complete rows given (weighted moments when
-    weights are given), so the slopes are beta weights. Standard errors are the classical
-    ones, ``s^2 (X'WX)^{-1}``, on ``n - k - 1`` degrees of freedom.
+    Outcome and predictors are z-scored on the rows given (weighted moments when weights
+    are given), so the slopes are beta weights. Standard errors are the classical ones,
+    ``s^2 (X'WX)^{-1}``, on ``n - k - 1`` degrees of freedom; p-values are two-sided from the
+    t distribution.
+
+    Parameters
+    ----------
+    y : array_like, shape (n,)
+        The outcome. Rows are not filtered: pass complete cases only (a NaN makes every
+        estimate NaN).
+    X : array_like, shape (n, k)
+        The predictors, one column each, without an intercept column.
+    names : list of str
+        The predictors' names, one per column of ``X``.
+    weights : array_like, shape (n,), optional
+        Weights of weighted least squares (also used for the z-scoring and R-squared); by
+        default ordinary least squares.
 
     Returns
     -------
     coefficients : DataFrame
-        ``predictor``, ``beta``, ``se``, ``t``, ``p``, ``stars``.
+        One row per predictor: ``predictor``, ``beta``, ``se``, ``t``, ``p``, ``stars``
+        (:func:`stars`); the intercept (0 after z-scoring) is not reported.
     fit : dict
         ``n``, ``r2``, ``adj_r2``, ``df_resid``.
 
     Raises
     ------
     SurveyDataError
-        If a predictor is constant in the data (its beta is undefined).
+        If there are fewer than ``k + 2`` rows, or a predictor is constant in the data (its
+        beta is undefined).
+
+    Examples
+    --------
+    >>> X = np.column_stack([np.arange(8.0), [0, 1, 0, 1, 1, 0, 1, 0]])
+    >>> y = np.array([1.0, 1.5, 2.5, 4.5, 4.0, 5.5, 7.5, 7.0])
+    >>> coefs, fit = standardized_ols(y, X, ["x1", "x2"])
+    >>> coefs["beta"].round(3).tolist(), coefs["stars"].tolist()
+    ([0.97, 0.083], ['***', ''])
+    >>> fit["n"], fit["df_resid"], round(fit["r2"], 3)
+    (8, 5, 0.948)
     """
     y = np.asarray(y, float)
     X = np.asarray(X, float)
@@ -84,6 +126,37 @@ def analysis_frame(survey: Survey, outcome: str, predictors: list[str]) -> pd.Da
     """Outcome index, predictors (demographics as coded, constructs as indexes), groups, weight.
 
     Rows are all respondents; incomplete rows stay (with NaN) so the caller sees them.
+
+    Parameters
+    ----------
+    survey : Survey
+        The survey to score.
+    outcome : str
+        A construct or composite index, scored with :func:`index_scores` (0-100).
+    predictors : list of str
+        Each a demographic column (as coded, as float), a construct or composite index
+        (its 0-100 score), or any other numeric column of ``survey.frame``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``outcome``, the predictors, every grouping column of the codebook and
+        ``weight`` (:meth:`Survey.weights`); index aligned with ``survey.frame``.
+
+    Raises
+    ------
+    SurveyDataError
+        If a predictor is neither a demographic, a construct or index, nor a column of the
+        survey, or ``outcome`` is not a construct or composite index.
+    ValueError
+        If a predictor that is another column of the survey is not numeric.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(n_per_country=30, seed=3)
+    >>> list(analysis_frame(s, "collective", ["age", "efficacy"]).columns)
+    ['collective', 'age', 'efficacy', 'country', 'weight']
     """
     cb = survey.codebook
     cols = {outcome: index_scores(survey, outcome)}
@@ -112,9 +185,38 @@ def ols_table(
 ) -> pd.DataFrame:
     """Standardised OLS per group level and pooled, complete cases.
 
-    Returns a tidy frame: ``country`` (or the group's name; ``"pooled"`` for all together),
-    ``outcome``, ``predictor``, ``beta``, ``se``, ``t``, ``p``, ``stars``, ``n``, ``r2``.
-    The pooled fit has no group effects, as the papers' Figures 5-6.
+    Each group level's rows complete for the outcome and every predictor are fitted with
+    :func:`standardized_ols`, z-scored within the level. The pooled fit has no group
+    effects, as the papers' Figures 5-6.
+
+    Parameters
+    ----------
+    survey : Survey
+        The survey to analyse.
+    outcome : str
+        A construct or composite index (its 0-100 score, :func:`index_scores`).
+    predictors : list of str
+        Demographics, constructs or indexes, or other numeric columns (see
+        :func:`analysis_frame`).
+    group : str, default "country"
+        A grouping column of the codebook; one fit per level, in codebook order.
+    weighted : bool, default False
+        Weighted least squares with the survey weights; the papers' tables are unweighted.
+    pooled : bool, default True
+        Add the fit on all groups' complete rows together.
+
+    Returns
+    -------
+    DataFrame
+        Tidy: ``country`` (or the group's name; ``"pooled"`` for all together),
+        ``outcome``, ``predictor``, ``beta``, ``se``, ``t``, ``p``, ``stars``, ``n``, ``r2``.
+
+    Raises
+    ------
+    SurveyDataError
+        If a group level (or the pooled data) has fewer than ``len(predictors) + 2``
+        complete rows, a predictor is constant in a level's complete rows, or an outcome or
+        predictor is unknown (see :func:`analysis_frame`).
 
     Examples
     --------
@@ -160,8 +262,41 @@ def ols_by_area(survey: Survey, outcome: str, predictors: list[str], group: str 
 
     The outcome is ``outcome``'s index over the area's items; a construct predictor is its
     index over the area's items (one item: that item), demographics as coded. Complete cases
-    per context. Returns a tidy frame: ``country``, ``area``, ``predictor``, ``beta``, ``se``,
-    ``t``, ``p``, ``stars``, ``n``, ``r2``.
+    per context, unweighted, fitted with :func:`standardized_ols`.
+
+    Parameters
+    ----------
+    survey : Survey
+        The survey to analyse.
+    outcome : str
+        A construct or composite index with items in every policy area.
+    predictors : list of str
+        Demographic columns, or constructs or composite indexes with items in every policy
+        area.
+    group : str, default "country"
+        A grouping column of the codebook.
+
+    Returns
+    -------
+    DataFrame
+        Tidy, areas in codebook order and group levels within each: ``country`` (or the
+        group's name), ``area``, ``predictor``, ``beta``, ``se``, ``t``, ``p``, ``stars``,
+        ``n``, ``r2``. There is no pooled fit.
+
+    Raises
+    ------
+    SurveyDataError
+        If a context has fewer than ``len(predictors) + 2`` complete rows or a constant
+        predictor, or the outcome or a non-demographic predictor is not a construct or index
+        with items in every area.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(n_per_country=30, seed=3)
+    >>> t = ols_by_area(s, "collective", ["age", "efficacy"])
+    >>> len(t), list(t["area"].unique())
+    (30, ['safety', 'environment', 'health'])
     """
     cb = survey.codebook
     out = []

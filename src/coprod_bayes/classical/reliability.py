@@ -17,6 +17,17 @@ def cronbach_alpha(items: pd.DataFrame | np.ndarray) -> float:
     ``alpha = k / (k - 1) * (1 - sum(item variances) / variance(sum))``, variances with
     ``ddof=1``.
 
+    Parameters
+    ----------
+    items : DataFrame or ndarray, shape (n, k)
+        One row per respondent, one column per item; a row with any non-finite value is
+        dropped.
+
+    Returns
+    -------
+    float
+        Cronbach's alpha; NaN with fewer than two items or fewer than two complete rows.
+
     Examples
     --------
     >>> round(cronbach_alpha(np.array([[1, 2, 3], [2, 3, 3], [3, 3, 4], [4, 5, 5]])), 4)
@@ -35,7 +46,35 @@ def cronbach_alpha(items: pd.DataFrame | np.ndarray) -> float:
 def alphas(survey: Survey, names: list[str] | None = None) -> pd.DataFrame:
     """Alpha of each index (rescaled items, so scales of different length weigh alike).
 
-    Returns a tidy frame: ``index``, ``items``, ``n`` (listwise complete), ``alpha``.
+    Each item is scored (reverse-keyed items reversed, :meth:`Survey.scored_items`) and
+    rescaled to 0-1 by its scale's range before :func:`cronbach_alpha`.
+
+    Parameters
+    ----------
+    survey : Survey
+        The survey.
+    names : list of str, optional
+        Constructs or composite indexes; by default (also when empty) every construct, then
+        every composite index, of the codebook.
+
+    Returns
+    -------
+    DataFrame
+        One row per name: ``index``, ``items`` (number of items), ``n`` (listwise
+        complete), ``alpha``.
+
+    Raises
+    ------
+    SurveyDataError
+        If a name is neither a construct nor a composite index of the codebook.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(n_per_country=30, seed=3)
+    >>> a = alphas(s, ["individual", "collective"])
+    >>> list(a.columns), a["items"].tolist()
+    (['index', 'items', 'n', 'alpha'], [12, 6])
     """
     names = names or [*survey.codebook.constructs, *survey.codebook.indexes]
     scored = survey.scored_items()

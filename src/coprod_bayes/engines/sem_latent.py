@@ -43,7 +43,15 @@ Invariance across groups:
 Structural slopes (``B``, ``Gamma``) vary by group with partial pooling when
 ``vary_slopes`` (True, or the latent outcomes whose slopes vary, or single paths named
 ``"f~x"``): B_g = B + sigma * b_g,
-b_g ~ Normal(0, 1), sigma ~ HalfNormal(0.1) per path, as in the regression specs. The
+b_g ~ Normal(0, 1) (``pooling="centred"``: B_g ~ Normal(B, sigma) itself), B ~ Normal(0, 1)
+and sigma ~ Gamma(2, 20) per path (mean 0.1, mode 0.05, 95% prior interval 0.012-0.28;
+``sd_prior="halfnormal"``: HalfNormal(0.1), as in the regression specs). With four or five
+groups the data say little about sigma, and a prior with its mode at 0 lets the posterior
+reach into the neck of the funnel sigma -> 0, where the chains stall: the boundary-avoiding
+Gamma(2) of Chung, Rabe-Hesketh, Dorie, Gelman and Liu (2013, Psychometrika 78) keeps
+sigma's density at 0 zero (linear near it), so it states that the groups differ a little
+and lets the data say how much. (Latent mediation, 5 countries x 300, 1,000 draws: bulk
+ESS 128 and R-hat 1.025 with HalfNormal(0.1), 342 and 1.006 with Gamma(2, 20).) The
 regressions of the latent variables (or the single paths) in ``free_slopes`` are instead
 free in every group
 (Normal(0, 1) each, lavaan's multi-group default): for nuisance regressions, such as the
@@ -107,6 +115,13 @@ __all__ = ["LatentData", "prepare_latent", "build_latent_model", "INVARIANCE", "
 INVARIANCE = ("configural", "scalar", "approximate")
 LINKS = ("logit", "probit")
 ORIGINS = ("sample", "population")
+POOLING = ("noncentred", "centred")
+SD_PRIORS = ("gamma", "halfnormal")
+#: Rate of the Gamma(2, rate) prior on the between-group SDs of pooled slopes: mean 0.1,
+#: mode 0.05, 95% prior interval 0.012-0.28 (latent SD units per unit of the predictor)
+#: (float64: PyTensor makes a Python float such as 20.0 a float32 constant, and its log and
+#: gammaln are then computed in single precision, 1e-7 off)
+SD_SHAPE, SD_RATE = np.float64(2.0), np.float64(20.0)
 _BOUND = 1e3  # the thresholds "below" the lowest and "above" the highest category
 
 
@@ -360,7 +375,8 @@ def _ordinal_logp(upper, lower, lin, link: str):
 def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "scalar",
                        link: str = "logit", vary_slopes: bool | Collection[str] = True,
                        free_slopes: Collection[str] = (),
-                       origin: str = "population") -> pm.Model:
+                       origin: str = "population", pooling: str = "noncentred",
+                       sd_prior: str = "gamma") -> pm.Model:
     """The PyMC model of the module docstring.
 
     Stored (besides the free parameters under lavaan's names): ``loadings`` (group, item,
@@ -378,6 +394,10 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
     """
     if origin not in ORIGINS:
         raise SpecError(f"origin={origin!r}: choose one of {ORIGINS}")
+    if pooling not in POOLING:
+        raise SpecError(f"pooling={pooling!r}: choose one of {POOLING}")
+    if sd_prior not in SD_PRIORS:
+        raise SpecError(f"sd_prior={sd_prior!r}: choose one of {SD_PRIORS}")
     if invariance not in INVARIANCE:
         raise SpecError(f"invariance={invariance!r}: choose one of {INVARIANCE}")
     if link not in LINKS:
@@ -593,10 +613,18 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                     # slope by its own b-hat (dev = dev_rel - b-hat / sd) ties dev_rel to
                     # the scores by 1 / sd, a funnel where the between-group SD is small
                     # (29 divergences on the four-area nudge experiment)
+                    sd_dist = (pm.Gamma.dist(SD_SHAPE, SD_RATE) if sd_prior == "gamma"
+                               else pm.HalfNormal.dist(0.1))
                     sd = (pm.Deterministic(f"sd({par.name})", on_sample_scale(
-                        f"sd({par.name})", pm.HalfNormal.dist(0.1), c, positive=True))
-                        if shear and not par.label else pm.HalfNormal(f"sd({par.name})", 0.1))
-                    value = value + sd * pm.Normal(f"dev({par.name})", 0.0, 1.0, dims="group")
+                        f"sd({par.name})", sd_dist, c, positive=True))
+                        if shear and not par.label else
+                        pm.Gamma(f"sd({par.name})", SD_SHAPE, SD_RATE) if sd_prior == "gamma"
+                        else pm.HalfNormal(f"sd({par.name})", 0.1))
+                    if pooling == "centred":
+                        value = pm.Normal(f"slope({par.name})", value, sd, dims="group")
+                    else:
+                        value = value + sd * pm.Normal(f"dev({par.name})", 0.0, 1.0,
+                                                       dims="group")
                 if par.rhs in li:
                     B = pt.set_subtensor(B[:, fi, li[par.rhs]], value)
                 else:

@@ -17,7 +17,37 @@ __all__ = ["prior_predictive", "posterior_predictive", "model_comparison"]
 def prior_predictive(frame: pd.DataFrame, title: str = "", observed_r2=None):
     """Histograms of the R-squared and of the largest standardised slope that the priors
     imply (the frame of :func:`coprod_bayes.prior_predictive`); ``observed_r2`` (e.g. the
-    OLS R-squared per country) is marked for orientation."""
+    OLS R-squared per country) is marked for orientation.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        :func:`coprod_bayes.prior_predictive`'s frame (columns ``r2`` and
+        ``max_abs_beta``).
+    title : str, default ""
+        Put before "prior predictive" in the figure's title, which also gives the 10%, 50%
+        and 90% quantiles of the implied R-squared.
+    observed_r2 : float or array_like, optional
+        R-squared values to mark with a vertical red line each in the R-squared panel.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels: the implied R-squared per group (0-1) and the largest absolute
+        standardised slope per group.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(n_per_country=30, seed=3)
+    >>> pp = cb.prior_predictive("table3_collective", s, draws=200)
+    >>> ols = cb.classical.ols_table(s, "collective", cb.classical.paper_predictors(),
+    ...                              pooled=False)
+    >>> r2 = ols.drop_duplicates("country")["r2"]
+    >>> fig = prior_predictive(pp, "table3_collective", observed_r2=r2)
+    >>> len(fig.axes), len(fig.axes[0].lines)
+    (2, 5)
+    """
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.0))
     axes[0].hist(frame["r2"], bins=np.linspace(0, 1, 41), color=BAYES, alpha=0.8)
     axes[0].set_xlabel("prior-implied R-squared per group")
@@ -39,7 +69,38 @@ def prior_predictive(frame: pd.DataFrame, title: str = "", observed_r2=None):
 def posterior_predictive(frame: pd.DataFrame, title: str = "", n_lines: int = 40,
                          bins: int = 25, ncols: int = 3):
     """Per group: the observed index's histogram (red) over the histograms of replicated data
-    sets (blue lines), from the frame of :func:`coprod_bayes.posterior_predictive`."""
+    sets (blue lines), from the frame of :func:`coprod_bayes.posterior_predictive`.
+
+    Values outside the index's 0-100 range are shaded grey.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        :func:`coprod_bayes.posterior_predictive`'s frame: ``group``, ``observed`` and
+        ``replicate_0``, ``replicate_1``, ...
+    title : str, default ""
+        Put before "posterior predictive" in the figure's title.
+    n_lines : int, default 40
+        At most this many replicates are drawn (the first ones).
+    bins : int, default 25
+        Equal-width bins over the observed and drawn replicates' range; an index with at
+        most ``3 * bins`` distinct observed values gets one bin per value instead.
+    ncols : int, default 3
+        Panels per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per group, in order of first appearance; unused panels are hidden.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(seed=0)
+    >>> fit = cb.fit("table3_collective", s)                       # doctest: +SKIP
+    >>> ppc = cb.posterior_predictive(fit, s, n_draws=100)         # doctest: +SKIP
+    >>> fig = cb.plot.posterior_predictive(ppc, "table3_collective")  # doctest: +SKIP
+    """
     reps = [c for c in frame.columns if c.startswith("replicate_")][:n_lines]
     groups = list(dict.fromkeys(frame["group"]))
     nrows = int(np.ceil(len(groups) / ncols))
@@ -81,7 +142,32 @@ def _edges(observed: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
 
 def model_comparison(table: pd.DataFrame, title: str = ""):
     """ELPD-LOO of each model with its SE, and the difference from the best with its SE
-    (the table of :func:`coprod_bayes.compare_models`)."""
+    (the table of :func:`coprod_bayes.compare_models`).
+
+    Parameters
+    ----------
+    table : DataFrame
+        The comparison table, the first of the two frames :func:`coprod_bayes.compare_models`
+        returns (``az.compare``'s): indexed by model, with columns ``elpd_loo``, ``se``,
+        ``elpd_diff`` and ``dse``.
+    title : str, default ""
+        Put before "model comparison (PSIS-LOO)" in the axes' title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes, one row per model, the best (highest ELPD) at the top.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"elpd_loo": [-100.0, -110.0], "se": [5.0, 5.5],
+    ...                       "elpd_diff": [0.0, 10.0], "dse": [0.0, 3.0]},
+    ...                      index=["partial pooling", "complete pooling"])
+    >>> fig = model_comparison(table, "collective")
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['complete pooling', 'partial pooling']
+    """
     t = table.sort_values("elpd_loo")
     fig, ax = plt.subplots(figsize=(6.4, 0.6 * len(t) + 1.4))
     y = np.arange(len(t))

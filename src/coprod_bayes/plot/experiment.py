@@ -17,7 +17,45 @@ def nudge_effects(fit, ols: dict | None = None, outcome: str | None = None,
     contrast, one line per group and for the average over groups (``all``), the posterior
     mean and ``hdi_prob`` interval; with ``ols`` (:func:`coprod_bayes.ols_experiment`) the
     OLS estimate and its 95% interval just below; the region of practical equivalence
-    (+- the spec's smallest effect of interest) shaded."""
+    (+- the spec's smallest effect of interest) shaded.
+
+    For a latent fit (``fit.unit`` ``"latent SD"``) the contrasts are in latent SDs and the
+    shaded region is +- the spec's ``smallest_effect_sd``.
+
+    Parameters
+    ----------
+    fit : ExperimentFit
+        The result of :func:`coprod_bayes.fit_experiment`.
+    ols : dict, optional
+        :func:`coprod_bayes.ols_experiment` on the same survey and spec; its ``pooled`` row
+        is drawn beside ``all``. Its intervals are drawn as it holds them (95% by default)
+        and labelled 95%.
+    outcome : str, optional
+        One of the spec's outcomes; by default the first.
+    contrasts : tuple of str, default ("A (main)", "B (main)", "A x B")
+        The contrasts to draw, one panel each, names of
+        :data:`coprod_bayes.experiment.CONTRASTS`.
+    hdi_prob : float, default 0.9
+        Probability of the posterior HDIs.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per contrast, rows the fit's groups and ``all``.
+
+    Warns
+    -----
+    ConvergenceWarning
+        If the fit did not converge (from :meth:`ExperimentFit.contrasts`).
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate("uk_panels_2011", seed=1)
+    >>> fit = cb.fit_experiment("nudge_experiment", s)             # doctest: +SKIP
+    >>> ols = cb.ols_experiment(s, "nudge_experiment")             # doctest: +SKIP
+    >>> fig = cb.plot.nudge_effects(fit, ols, outcome="collective")  # doctest: +SKIP
+    """
     o = outcome or fit.spec.outcomes[0]
     t = fit.compare(ols, hdi_prob) if ols is not None else fit.contrasts(hdi_prob)
     t = t[(t["outcome"] == o) & (t["level"] != "population")]

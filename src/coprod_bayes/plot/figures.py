@@ -29,12 +29,39 @@ def slopes(fit, predictor: str, classical: pd.DataFrame | dict, hdi_prob: float 
     """Forest plot: the posterior standardised slope of ``predictor`` per group (mean and
     ``hdi_prob`` interval) with the OLS beta and its matching interval just below it.
 
+    The OLS interval is the normal one, ``beta +- z * se`` at the same ``hdi_prob``. Where
+    the posterior has population means (``mu``) a dotted line marks the predictor's.
+
     Parameters
     ----------
     fit : Fit
+        A regression fit (:func:`coprod_bayes.fit`).
     predictor : str
+        One of the fit's predictors.
     classical : DataFrame or dict
-        The OLS table for the fit's outcome (or :func:`coprod_bayes.classical.tables`).
+        The OLS table for the fit's outcome (or :func:`coprod_bayes.classical.tables`), as
+        :meth:`Fit.compare` takes it.
+    hdi_prob : float, default 0.9
+        Probability of the posterior HDI and coverage of the OLS interval.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes, one row per group.
+
+    Raises
+    ------
+    ValueError
+        If ``predictor`` has no row in the fit's comparison with OLS (not one of the fit's
+        predictors).
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(seed=0)
+    >>> fit = cb.fit("table3_collective", s)                         # doctest: +SKIP
+    >>> fig = cb.plot.slopes(fit, "efficacy", cb.classical.tables(s))  # doctest: +SKIP
+    >>> fig.savefig("efficacy.png")                                  # doctest: +SKIP
     """
     table = fit.compare(classical, hdi_prob=hdi_prob)
     t = table[table["predictor"] == predictor]
@@ -67,6 +94,37 @@ def slopes_grid(fit, classical: pd.DataFrame | dict, hdi_prob: float = 0.9, ncol
 
     ``table`` (a :meth:`Fit.compare` frame, in the row order wanted) and ``separators`` (row
     positions after which to draw a line) let :func:`area_slopes` reuse this layout.
+
+    Parameters
+    ----------
+    fit : Fit
+        A regression fit (:func:`coprod_bayes.fit`).
+    classical : DataFrame or dict
+        The OLS table for the fit's outcome (or :func:`coprod_bayes.classical.tables`), as
+        :meth:`Fit.compare` takes it; not used when ``table`` is given.
+    hdi_prob : float, default 0.9
+        Probability of the posterior HDI and coverage of the OLS normal interval (when
+        ``table`` is given, it should be the one the table was made with).
+    ncols : int, default 3
+        Panels per row.
+    table : DataFrame, optional
+        A :meth:`Fit.compare` frame to draw instead of computing one; its ``R2`` rows are
+        left out.
+    separators : list of int, optional
+        Row positions (counted from the top of a panel) after which a light line is drawn.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per predictor, in the table's order; the verdict's headline in red at
+        the bottom if the fit did not converge.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(seed=0)
+    >>> fit = cb.fit("table3_collective", s)                          # doctest: +SKIP
+    >>> fig = cb.plot.slopes_grid(fit, cb.classical.tables(s), ncols=3)  # doctest: +SKIP
     """
     if table is None:
         table = fit.compare(classical, hdi_prob=hdi_prob)
@@ -102,7 +160,38 @@ def slopes_grid(fit, classical: pd.DataFrame | dict, hdi_prob: float = 0.9, ncol
 def area_slopes(fit, classical: pd.DataFrame, hdi_prob: float = 0.9, ncols: int = 3):
     """For a policy-area fit: every predictor's posterior slope in each country x area
     context beside the per-context OLS beta (:func:`coprod_bayes.classical.ols_by_area`),
-    contexts grouped by area (lines between areas), one panel per predictor."""
+    contexts grouped by area (lines between areas), one panel per predictor.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fit of a spec by policy area (``level = "area"``, e.g. ``"policy_areas"``).
+    classical : DataFrame
+        :func:`coprod_bayes.classical.ols_by_area` for the fit's outcome and predictors.
+    hdi_prob : float, default 0.9
+        Probability of the posterior HDI and coverage of the OLS normal interval.
+    ncols : int, default 3
+        Panels per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        As :func:`slopes_grid`, contexts sorted by area (in the table's order), then by
+        group name.
+
+    Raises
+    ------
+    ValueError
+        If the fit's spec is not by policy area.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(seed=0)
+    >>> fit = cb.fit("policy_areas", s)                                     # doctest: +SKIP
+    >>> ols = cb.classical.ols_by_area(s, "coproduction", cb.classical.paper_predictors())
+    >>> fig = cb.plot.area_slopes(fit, ols)                                 # doctest: +SKIP
+    """
     if fit.spec.level != "area":
         raise ValueError(f"fit {fit.spec.name!r} is not by policy area; use slopes_grid")
     table = fit.compare(classical, hdi_prob=hdi_prob)
@@ -117,7 +206,27 @@ def area_slopes(fit, classical: pd.DataFrame, hdi_prob: float = 0.9, ncols: int 
 
 def country_means(means_fit, hdi_prob: float = 0.95):
     """Posterior group means of an index with ``hdi_prob`` intervals, the classical weighted
-    means and 95% intervals beside them (Figures 3-4)."""
+    means and 95% intervals beside them (Figures 3-4).
+
+    Parameters
+    ----------
+    means_fit : MeansFit
+        The result of :func:`coprod_bayes.country_means`.
+    hdi_prob : float, default 0.95
+        Probability of the posterior HDI. The classical intervals are the fit's own
+        (:func:`coprod_bayes.classical.group_means`, 95%).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes, one row per group.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> m = cb.country_means(cb.simulate(seed=0), "collective")  # doctest: +SKIP
+    >>> fig = cb.plot.country_means(m)                           # doctest: +SKIP
+    """
     s = means_fit.summary(hdi_prob)
     g = means_fit.group
     fig, ax = plt.subplots(figsize=(6.4, 0.55 * len(s) + 1.6))
@@ -136,7 +245,27 @@ def country_means(means_fit, hdi_prob: float = 0.95):
 
 
 def rankings(means_fit):
-    """Heat map of P(group ranks r-th), rank 1 the highest."""
+    """Heat map of P(group ranks r-th), rank 1 the highest.
+
+    Rows are the groups, by posterior mean from the highest; columns the ranks; each cell
+    shows its probability.
+
+    Parameters
+    ----------
+    means_fit : MeansFit
+        The result of :func:`coprod_bayes.country_means` (its :meth:`MeansFit.rankings`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The heat map with a colour bar.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> m = cb.country_means(cb.simulate(seed=0), "collective")  # doctest: +SKIP
+    >>> fig = cb.plot.rankings(m)                                # doctest: +SKIP
+    """
     r = means_fit.rankings()
     g = means_fit.group
     wide = r.pivot(index=g, columns="rank", values="probability")

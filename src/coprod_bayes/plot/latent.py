@@ -50,7 +50,49 @@ def item_curves(fit, items=None, group=None, ncols: int = 4, hdi_prob: float = 0
     """Item characteristic curves: for each ordinal item (default all that load on one
     factor) the probability of each response category against the latent value (in the
     group's units; the reference group's by default), posterior mean with a
-    ``hdi_prob`` band. Labels are the item's observed values."""
+    ``hdi_prob`` band. Labels are the item's observed values.
+
+    The curves are computed at 61 latent values from -3 to 3 on every ``max(1, S // 400)``-th
+    of the fit's S posterior draws; the band is the central (equal-tailed) interval of
+    those draws, not an HDI.
+
+    Parameters
+    ----------
+    fit : SemFit
+        A fit with ordinal indicators (:func:`coprod_bayes.sem` or :func:`coprod_bayes.cfa`
+        with ``ordered``, or a Survey's items).
+    items : list of str, optional
+        Ordinal indicators to draw, each loading on exactly one factor; by default (also
+        when empty) every such indicator.
+    group : optional
+        A group level of a grouped fit (compared as a string); by default the first
+        (reference) group.
+    ncols : int, default 4
+        Panels per row at most.
+    hdi_prob : float, default 0.9
+        Probability of the band.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per item, one curve per response category; unused panels are hidden.
+
+    Raises
+    ------
+    SpecError
+        If an item is not an ordinal indicator of the fit, or does not load on exactly one
+        factor.
+    ValueError
+        If ``group`` is not one of the fit's groups.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(seed=0)
+    >>> model = "efficacy =~ efficacy_safety + efficacy_environment + efficacy_health"
+    >>> fit = cb.cfa(model, s)                   # doctest: +SKIP
+    >>> fig = cb.plot.item_curves(fit, ncols=3)  # doctest: +SKIP
+    """
     items = items or [v for v in fit.ordinal
                       if sum(v in fit.model.indicators(f) for f in fit.model.latent) == 1]
     nrows = int(np.ceil(len(items) / ncols))

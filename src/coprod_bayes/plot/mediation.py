@@ -20,7 +20,29 @@ def _fmt(row) -> str:
 def mediation_paths(fit, hdi_prob: float = 0.9):
     """Path diagram per outcome: treatment -> mediator (a), mediator -> outcome (b),
     treatment -> outcome (c'), each labelled with its posterior mean and ``hdi_prob``
-    interval averaged over the contexts; the indirect and total effects below."""
+    interval averaged over the contexts; the indirect and total effects below.
+
+    The averages are :meth:`MediationFit.pooled` (draw by draw over the contexts); the
+    intervals are central (equal-tailed), not HDIs.
+
+    Parameters
+    ----------
+    fit : MediationFit
+        The result of :func:`coprod_bayes.fit_mediation`.
+    hdi_prob : float, default 0.9
+        Probability of the intervals.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per outcome.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> fit = cb.fit_mediation("mediation", cb.simulate(seed=0))  # doctest: +SKIP
+    >>> fig = cb.plot.mediation_paths(fit)                        # doctest: +SKIP
+    """
     pooled = fit.pooled(hdi_prob)
     outcomes = fit.outcomes
     fig, axes = plt.subplots(1, len(outcomes), figsize=(5.6 * len(outcomes), 3.6), squeeze=False)
@@ -62,7 +84,39 @@ def mediation_forest(fit, ols: pd.DataFrame | None = None, path: str = "indirect
     """Forest plot of ``path`` (default the indirect effect) by context, one panel per
     outcome: posterior mean and ``hdi_prob`` interval, and with ``ols``
     (:func:`coprod_bayes.mediation.ols_mediation`) the OLS estimate with its bootstrap
-    interval just below it."""
+    interval just below it.
+
+    The posterior intervals are central (equal-tailed, :meth:`MediationFit.table`). The
+    OLS intervals are those ``ols`` holds, at the ``level`` it was computed with
+    (:func:`coprod_bayes.ols_mediation`'s default 0.9), whatever ``hdi_prob`` is.
+
+    Parameters
+    ----------
+    fit : MediationFit
+        The result of :func:`coprod_bayes.fit_mediation`.
+    ols : DataFrame, optional
+        :func:`coprod_bayes.ols_mediation` on the same data and spec; without it only the
+        posterior is drawn.
+    path : str, default "indirect"
+        A path of :meth:`MediationFit.table`: ``"a"``, ``"b"``, ``"direct"``,
+        ``"indirect"``, ``"total"`` (only these have OLS estimates), ``"proportion"`` or a
+        ``:=`` name of the spec.
+    hdi_prob : float, default 0.9
+        Probability of the posterior intervals.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per outcome, one row per context (``group:area``).
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(seed=0)
+    >>> fit = cb.fit_mediation("mediation", s)                  # doctest: +SKIP
+    >>> ols = cb.ols_mediation(s, "mediation")                  # doctest: +SKIP
+    >>> fig = cb.plot.mediation_forest(fit, ols, path="a")      # doctest: +SKIP
+    """
     t = fit.compare(ols, hdi_prob) if ols is not None else fit.table(hdi_prob)
     g = fit.spec.group
     t = t[t["path"] == path]
@@ -91,7 +145,33 @@ def mediation_forest(fit, ols: pd.DataFrame | None = None, path: str = "indirect
 def mediation_shrinkage(fit, ols: pd.DataFrame, path: str = "a", outcome: str | None = None):
     """Shrinkage of the context estimates of ``path``: each context's OLS estimate (left)
     joined to its posterior mean (right), the average over contexts as a dashed line: the
-    hierarchical model pulls noisy contexts toward the others."""
+    hierarchical model pulls noisy contexts toward the others.
+
+    Parameters
+    ----------
+    fit : MediationFit
+        The result of :func:`coprod_bayes.fit_mediation`.
+    ols : DataFrame
+        :func:`coprod_bayes.ols_mediation` on the same data and spec.
+    path : str, default "a"
+        One of ``"a"``, ``"b"``, ``"direct"``, ``"indirect"``, ``"total"``.
+    outcome : str, optional
+        The outcome whose model's paths are drawn; by default the fit's first outcome.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes; the dashed line is the posterior mean of the average over contexts
+        (:meth:`MediationFit.pooled`).
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(seed=0)
+    >>> fit = cb.fit_mediation("mediation", s)                         # doctest: +SKIP
+    >>> ols = cb.ols_mediation(s, "mediation")                         # doctest: +SKIP
+    >>> fig = cb.plot.mediation_shrinkage(fit, ols, outcome="collective")  # doctest: +SKIP
+    """
     o = outcome or fit.outcomes[0]
     t = fit.compare(ols)
     t = t[(t["path"] == path) & (t["outcome"] == o)]

@@ -154,43 +154,63 @@ class Spec:
     Parameters
     ----------
     name : str
+        The spec's name (used in messages, warnings and fit summaries).
     outcome : str
         A construct or composite index of the codebook (its 0-100 index is the outcome).
-    predictors : tuple of str
-        Demographics (as coded), constructs (as indexes) or other numeric columns.
-    measurement : {"index", "latent"}
+    predictors : sequence of str
+        Demographics (as coded), constructs or composite indexes (as their 0-100 indexes) of
+        the codebook; stored as a tuple. :meth:`validate_against` rejects other columns.
+    description : str, default ""
+        Free text.
+    measurement : {"index", "latent"}, default "index"
         ``"latent"``: outcome and construct predictors as latent variables measured by their
         ordinal items (:mod:`coprod_bayes.latent`), demographics as covariates.
-    invariance : {"scalar", "configural", "approximate"}
-        Measurement invariance across groups of a latent spec.
-    group : str or None
-        Grouping column (``"country"``); None for a single-level regression.
-    pooling : {"partial", "none", "complete"}
+    group : str or None, default "country"
+        Grouping column (``"country"``); None (or ``""``) for a single-level regression.
+    pooling : {"partial", "none", "complete"}, default "partial"
         Partial pooling estimates the between-group SDs; none gives each group independent
         Normal(0, ``priors.coefficient``) coefficients; complete shares the varying
         coefficients across groups (with ``varying="intercept"``, group intercepts remain).
-    varying : {"all", "intercept"}
+    varying : {"all", "intercept"}, default "all"
         Which coefficients vary by group.
-    standardize : {"group", "all"}
+    standardize : {"group", "all"}, default "group"
         z-score outcome and predictors within each group (the papers' per-country betas) or
         over all respondents (the pooled Figures 5-6).
-    weights : bool
+    weights : bool, default False
         Use the survey weights (normalised to sum to n per group) as a pseudo-likelihood.
-    level : {"respondent", "area"}
+    level : {"respondent", "area"}, default "respondent"
         ``"area"``: one row per respondent x policy area (the area's index on the area's items
         and the demographics), coefficients varying by group, by area and by group x area, with
         a respondent intercept (z-scoring within group x area).
+    invariance : {"scalar", "configural", "approximate"}, default "scalar"
+        Measurement invariance across groups of a latent spec.
+    priors : Priors or dict, optional
+        Prior scales on the standardised scale (:class:`~coprod_bayes.spec.Priors`; a dict
+        is passed to it). Default ``Priors()``.
+    sampler : Sampler or dict, optional
+        Sampler settings (:class:`~coprod_bayes.spec.Sampler`; a dict is passed to it).
+        Default ``Sampler()``.
 
     Raises
     ------
     SpecError
-        On an unknown option or an empty predictor list.
+        If ``predictors`` is empty, names a predictor twice or contains the outcome, or
+        ``measurement``, ``pooling``, ``level``, ``invariance``, ``varying`` or
+        ``standardize`` is not one of its options; also for a prior scale or sampler
+        setting that :class:`~coprod_bayes.spec.Priors` or
+        :class:`~coprod_bayes.spec.Sampler` rejects.
 
     Examples
     --------
     >>> s = Spec(name="demo", outcome="collective", predictors=("age", "efficacy"))
     >>> s.coefficients
     ('Intercept', 'age', 'efficacy')
+    >>> s.group, s.pooling, s.sampler.draws
+    ('country', 'partial', 1000)
+    >>> Spec(name="demo", outcome="collective", predictors=("collective",))
+    Traceback (most recent call last):
+    ...
+    coprod_bayes.errors.SpecError: spec 'demo': the outcome 'collective' is also a predictor
     """
 
     name: str
@@ -236,7 +256,32 @@ class Spec:
         return ("Intercept", *self.predictors)
 
     def with_sampler(self, **changes: Any) -> Spec:
-        """A copy with some sampler settings changed (``draws=500, backend="pymc"``)."""
+        """A copy with some sampler settings changed (``draws=500, backend="pymc"``).
+
+        Parameters
+        ----------
+        **changes
+            Fields of :class:`~coprod_bayes.spec.Sampler` and their new values (``draws``,
+            ``tune``, ``chains``, ``target_accept``, ``seed``, ``backend``, ``mass_matrix``).
+
+        Returns
+        -------
+        Spec
+            The same spec with the changed sampler; the original is unchanged.
+
+        Raises
+        ------
+        SpecError
+            If a new value is invalid (see :class:`~coprod_bayes.spec.Sampler`).
+        TypeError
+            If a name is not a sampler setting.
+
+        Examples
+        --------
+        >>> s = load_spec("table3_collective").with_sampler(draws=500, seed=1)
+        >>> s.sampler.draws, s.sampler.seed, s.sampler.tune
+        (500, 1, 1000)
+        """
         return replace(self, sampler=replace(self.sampler, **changes))
 
     def with_priors_from(self, fit, inflate: float = 1.0) -> Spec:
@@ -264,16 +309,27 @@ class Spec:
         inflate : float, default 1
             Multiplies the covariance (> 1 weakens the carried information).
 
+        Returns
+        -------
+        Spec
+            A copy of this spec whose ``priors.posterior`` holds the coefficient names
+            (``coefficients``), the varying ones (``varying``), ``mean`` and ``cov`` of (mu,
+            log tau) and a ``source`` line naming the fit, its data and ``inflate``.
+
         Raises
         ------
         SpecError
-            If the fit's spec is not compatible or has no population parameters (pooling
-            "none").
+            If the fit's spec differs from this one in outcome, predictors, pooling,
+            varying, standardize, level or measurement; if this spec is not an index
+            regression (``measurement="index"``, ``level="respondent"``) with partial or
+            complete pooling (pooling "none" has no population parameters); or if
+            ``inflate`` is not positive.
 
         Examples
         --------
-        >>> f1 = cb.fit("table3_collective", wave1)                         # doctest: +SKIP
-        >>> f2 = cb.fit(load_spec("table3_collective").with_priors_from(f1), wave2)  # doctest: +SKIP
+        >>> f1 = cb.fit("table3_collective", wave1)                          # doctest: +SKIP
+        >>> prior = load_spec("table3_collective").with_priors_from(f1)       # doctest: +SKIP
+        >>> f2 = cb.fit(prior, wave2)                                         # doctest: +SKIP
         """
         other = fit.spec
         keys = ("outcome", "predictors", "pooling", "varying", "standardize", "level",
@@ -307,7 +363,22 @@ class Spec:
         return replace(self, priors=replace(self.priors, posterior=prior))
 
     def to_dict(self) -> dict[str, Any]:
-        """The spec as nested plain data, TOML-shaped."""
+        """The spec as nested plain data, TOML-shaped.
+
+        Returns
+        -------
+        dict
+            ``name``, ``description``, ``model`` (outcome, predictors as a list, measurement,
+            group (``""`` for none), pooling, varying, standardize, weights, level,
+            invariance), ``priors`` and ``sampler``; :meth:`from_dict` reads it back.
+
+        Examples
+        --------
+        >>> s = load_spec("table3_collective")
+        >>> d = s.to_dict()
+        >>> d["model"]["outcome"], Spec.from_dict(d) == s
+        ('collective', True)
+        """
         d = asdict(self)
         model = {k: d.pop(k) for k in ("outcome", "predictors", "measurement", "group",
                                       "pooling", "varying", "standardize", "weights",
@@ -321,10 +392,36 @@ class Spec:
     def from_dict(cls, data: dict[str, Any], where: str = "<dict>") -> Spec:
         """Build a spec from TOML-shaped data.
 
+        Parameters
+        ----------
+        data : dict
+            ``name``, optional ``description``, a ``model`` table (``outcome`` and
+            ``predictors`` required, and any of ``measurement``, ``group``, ``pooling``,
+            ``varying``, ``standardize``, ``weights``, ``level``, ``invariance``) and
+            optional ``priors`` and ``sampler`` tables, as in a spec's TOML file.
+        where : str, default "<dict>"
+            Where the data came from (a file name), quoted in error messages.
+
+        Returns
+        -------
+        Spec
+
         Raises
         ------
         SpecError
-            On unknown sections or keys, naming them and the file.
+            On unknown sections or keys, a missing ``name``, ``model``, ``outcome`` or
+            ``predictors``, or an invalid value, naming them and ``where``.
+
+        Examples
+        --------
+        >>> data = {"name": "demo", "model": {"outcome": "collective", "predictors": ["age"]},
+        ...         "sampler": {"draws": 500}}
+        >>> Spec.from_dict(data).sampler.draws
+        500
+        >>> Spec.from_dict({"name": "demo", "model": {"outcome": "collective"}})
+        Traceback (most recent call last):
+        ...
+        coprod_bayes.errors.SpecError: <dict>: [model] needs 'outcome' and 'predictors'
         """
         known = {"name", "description", "model", "priors", "sampler"}
         extra = sorted(set(data) - known)
@@ -345,10 +442,27 @@ class Spec:
     def validate_against(self, codebook) -> None:
         """Check that the outcome, predictors and group exist in ``codebook``.
 
+        Parameters
+        ----------
+        codebook : Codebook
+            The outcome must be one of its constructs or composite indexes, each predictor a
+            construct, composite index or demographic, and ``group`` (unless None) one of
+            its grouping columns.
+
         Raises
         ------
         SpecError
             Naming the unknown construct, predictor or grouping column and what exists.
+
+        Examples
+        --------
+        >>> from coprod_bayes import load_codebook
+        >>> load_spec("table3_collective").validate_against(load_codebook("eu5_2008"))
+        >>> Spec(name="demo", outcome="collective", predictors=("income",)).validate_against(
+        ...     load_codebook("eu5_2008"))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        coprod_bayes.errors.SpecError: spec 'demo': unknown predictor(s) ['income']; ...
         """
         indexes = set(codebook.constructs) | set(codebook.indexes)
         if self.outcome not in indexes:
@@ -432,15 +546,37 @@ def builtin_specs() -> list[str]:
 def load_spec(source: str | Path | Spec) -> Spec:
     """A spec by built-in name (``"table3_collective"``), TOML path, or as given.
 
+    Parameters
+    ----------
+    source : str, Path or Spec
+        The name of a built-in spec (a name without a suffix: a file ``<name>.toml`` in
+        ``models/``; see :func:`builtin_specs`), a path to a TOML file, or a spec, which is
+        returned unchanged (so are a :class:`~coprod_bayes.MediationSpec` and an
+        :class:`~coprod_bayes.ExperimentSpec`).
+
+    Returns
+    -------
+    Spec, MediationSpec or ExperimentSpec
+        A :class:`~coprod_bayes.MediationSpec` if the file's ``[model]`` has
+        ``kind = "mediation"``, an :class:`~coprod_bayes.ExperimentSpec` for
+        ``kind = "experiment"``, otherwise a :class:`Spec`.
+
     Raises
     ------
     SpecError
-        If the name is unknown, the TOML does not parse (with its line) or a key is wrong.
+        If the name is unknown, the file does not exist, the TOML does not parse (with its
+        line) or a key or value is wrong.
 
     Examples
     --------
     >>> load_spec("table3_collective").outcome
     'collective'
+    >>> type(load_spec("mediation")).__name__
+    'MediationSpec'
+    >>> load_spec("no_such_spec")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    coprod_bayes.errors.SpecError: no built-in spec 'no_such_spec'; built-in: [...]
     """
     if isinstance(source, Spec) or getattr(source, "kind", None) in ("mediation", "experiment"):
         return source

@@ -130,12 +130,53 @@ class Group:
 class Codebook:
     """A validated codebook; build it with :func:`load_codebook`.
 
+    The constructor does not validate; the parameters are kept as (frozen) attributes of
+    the same names.
+
+    Parameters
+    ----------
+    name : str
+        The codebook's name (``"eu5_2008"``).
+    title : str
+        A descriptive title.
+    id : str
+        The respondent id column.
+    weight : str or None
+        The survey-weight column, if any.
+    wave : str or None
+        The wave's label (``"2008"``), if any.
+    groups : tuple of Group
+        The grouping columns (``country``, ``area``, ``wave``) with their levels.
+    areas : tuple of str
+        The policy areas items may belong to (empty if none).
+    scales : dict of str to Scale
+        The response scales by name.
+    constructs : dict of str to dict
+        The constructs by name, with their settings from the YAML (``label`` ...).
+    demographics : tuple of Demographic, default ()
+        The respondent characteristics.
+    items : tuple of Item, default ()
+        The survey questions, in codebook order.
+    indexes : dict of str to tuple of str, optional
+        Composite indexes: name -> the constructs they combine (``coproduction``).
+    treatments : tuple of Treatment, default ()
+        Randomised treatment indicators.
+    constants : dict of str to str, optional
+        Columns with one value for the whole wave (the 2011 panels' ``country: GB``), used
+        by :func:`coprod_bayes.combine`.
+    raw : dict, optional
+        The parsed YAML the codebook was built from (not compared).
+
     Examples
     --------
     >>> from coprod_bayes.survey.codebook import load_codebook
     >>> cb = load_codebook("eu5_2008")
     >>> [it.column for it in cb.items_of("efficacy")]
     ['efficacy_safety', 'efficacy_environment', 'efficacy_health']
+    >>> cb.id, cb.weight, cb.areas
+    ('respondent_id', 'weight', ('safety', 'environment', 'health'))
+    >>> cb.indexes
+    {'coproduction': ('individual', 'collective')}
     """
 
     name: str
@@ -176,7 +217,28 @@ class Codebook:
         return [g.column for g in self.groups]
 
     def group(self, column: str) -> Group:
-        """The grouping column named ``column``."""
+        """The grouping column named ``column``.
+
+        Parameters
+        ----------
+        column : str
+            A grouping column (``"country"``).
+
+        Returns
+        -------
+        Group
+            With its ``levels`` (in codebook order), ``labels`` and ``optional``.
+
+        Raises
+        ------
+        SurveyDataError
+            If the codebook has no grouping column ``column``.
+
+        Examples
+        --------
+        >>> load_codebook("uk_panels_2011").group("area").levels
+        ('LB', 'MB', 'LT', 'RA')
+        """
         for g in self.groups:
             if g.column == column:
                 return g
@@ -186,7 +248,29 @@ class Codebook:
         )
 
     def items_of(self, construct: str, area: str | None = None) -> list[Item]:
-        """The items of one construct (optionally of one policy area), in codebook order."""
+        """The items of one construct (optionally of one policy area), in codebook order.
+
+        Parameters
+        ----------
+        construct : str
+            A construct of the codebook.
+        area : str, optional
+            Only the items of this policy area (an unknown area gives no items).
+
+        Returns
+        -------
+        list of Item
+
+        Raises
+        ------
+        SurveyDataError
+            If ``construct`` is not a construct of the codebook.
+
+        Examples
+        --------
+        >>> [it.column for it in load_codebook("eu5_2008").items_of("collective", "health")]
+        ['collective_health_1', 'collective_health_2']
+        """
         if construct not in self.constructs:
             raise SurveyDataError(
                 f"codebook {self.name!r} has no construct {construct!r}; "
@@ -199,7 +283,29 @@ class Codebook:
         ]
 
     def item(self, column: str) -> Item:
-        """The item whose column is ``column``."""
+        """The item whose column is ``column``.
+
+        Parameters
+        ----------
+        column : str
+            An item column.
+
+        Returns
+        -------
+        Item
+            With its construct, scale, area, label, reverse keying and harmonise mapping.
+
+        Raises
+        ------
+        SurveyDataError
+            If no item has that column.
+
+        Examples
+        --------
+        >>> it = load_codebook("eu5_2008").item("efficacy_safety")
+        >>> it.construct, it.area, it.scale.codes
+        ('efficacy', 'safety', (0, 1, 2, 3))
+        """
         for it in self.items:
             if it.column == column:
                 return it

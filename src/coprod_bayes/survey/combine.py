@@ -38,6 +38,7 @@ def combine(*surveys: Survey, wave_column: str = "wave") -> Survey:
         Two or more waves (e.g. ``cb.simulate()`` and ``cb.simulate("uk_panels_2011")``),
         each with a distinct wave label (its codebook's ``wave`` or its ``wave`` column).
     wave_column : str, default "wave"
+        The name of the new grouping column holding each respondent's wave label.
 
     Returns
     -------
@@ -54,7 +55,8 @@ def combine(*surveys: Survey, wave_column: str = "wave") -> Survey:
     Raises
     ------
     SurveyDataError
-        When the waves cannot be combined: fewer than two, two with the same wave label, the
+        When the waves cannot be combined: fewer than two, one without a wave label, two
+        with the same wave label, a wave with a grouping column named ``wave_column``, the
         same respondent id in two waves, an item whose construct, policy area or scale
         differs between waves without a ``harmonise`` mapping, a construct asked in two waves
         with no item in common (nothing links its scale), a demographic of different types.

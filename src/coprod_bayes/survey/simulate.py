@@ -318,6 +318,7 @@ def simulate(
         Respondents per country; by default the published sizes (4,951 in all), for which
         the complete cases of Tables 2-3 are exactly the published n (4,707).
     seed : int, default 0
+        Seed of the random generator: the same arguments give the same survey.
     nonresponse : bool, default True
         Add item non-response ("don't know", "refused" codes) and the incomplete cases.
     noninvariance : bool or dict, default False
@@ -335,7 +336,6 @@ def simulate(
         recovery of the truth can be checked (:func:`coprod_bayes.recovery.latent_truth`).
         By default the constructs are area-specific, as calibrated to the published
         figures; a one-factor-per-construct model is then an approximation.
-
     **options
         For ``codebook="uk_panels_2011"``: the options of
         :func:`coprod_bayes.survey.panels.simulate_panels` (``n_per_area``, ``nudges``,
@@ -346,6 +346,14 @@ def simulate(
     Survey
         Validated against the codebook; ``.truth`` holds the design, the calibrated
         parameters, the per-context paths and every respondent's latent values.
+
+    Raises
+    ------
+    SurveyDataError
+        If ``codebook`` is unknown or has no calibrated simulator; ``n_per_country`` names
+        an unknown country or gives a country no respondents; ``noninvariance`` names an
+        unknown item or country; an option is unknown; or, for the 2011 panels,
+        ``n_per_country`` or ``person_level`` is given.
 
     Examples
     --------

@@ -20,26 +20,37 @@ class Survey:
     """A survey wave validated against its codebook.
 
     Build it with :func:`coprod_bayes.read_survey` or :func:`coprod_bayes.simulate`, or
-    directly as ``Survey.from_frame(df, codebook)``.
+    directly as ``Survey.from_frame(df, codebook)``; the constructor itself does not
+    validate. The parameters are kept as (frozen) attributes of the same names.
 
-    Attributes
+    Parameters
     ----------
     frame : DataFrame
         One row per respondent: codes as float (missing answers NaN), groups as strings.
     codebook : Codebook
-    missing_reasons : DataFrame
+        The codebook the frame was validated against.
+    missing_reasons : DataFrame, optional
         Why each missing answer is missing (``dont_know``, ``refused``), for columns that had
-        missing-value codes.
-    truth : dict or None
+        missing-value codes; empty by default.
+    truth : dict or None, default None
         For simulated surveys, every generating parameter.
-    source : str
+    source : str, default ""
         Where the data came from (a path, ``"simulated"`` ...).
-    waves : dict
+    waves : dict, optional
         For a survey of several waves (:func:`coprod_bayes.combine`), each wave's own
         codebook by wave label; empty for a single wave.
-    harmonised : list of dict
+    harmonised : list of dict, optional
         Items of a combined survey recoded onto another wave's scale by a codebook's
         ``harmonise`` mapping: wave, item, mapping and how many responses changed.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(n_per_country=30, seed=3)
+    >>> s.n_respondents, s.wave, s.levels("country")
+    (150, '2008', ['CZ', 'DK', 'DE', 'FR', 'GB'])
+    >>> s.frame.columns[:4].tolist()
+    ['respondent_id', 'country', 'weight', 'age']
     """
 
     frame: pd.DataFrame
@@ -56,6 +67,23 @@ class Survey:
         truth: dict | None = None,
     ) -> Survey:
         """Validate ``df`` against ``codebook`` and wrap it.
+
+        Parameters
+        ----------
+        df : DataFrame
+            Raw codes, one row per respondent, the codebook's columns (missing-value codes
+            as numbers).
+        codebook : str or Codebook, default "eu5_2008"
+            A built-in codebook's name, a path to a YAML codebook or a :class:`Codebook`.
+        source : str, default ""
+            Where the data came from, kept in ``source``.
+        truth : dict, optional
+            The generating parameters of a simulated survey, kept in ``truth``.
+
+        Returns
+        -------
+        Survey
+            With the validated frame (index reset) and the reasons for missing answers.
 
         Raises
         ------
@@ -90,11 +118,38 @@ class Survey:
         return self.codebook.wave
 
     def levels(self, group: str = "country") -> list[str]:
-        """The group's levels in codebook order."""
+        """The group's levels in codebook order.
+
+        Parameters
+        ----------
+        group : str, default "country"
+            A grouping column of the codebook.
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        SurveyDataError
+            If the codebook has no grouping column ``group``.
+
+        Examples
+        --------
+        >>> import coprod_bayes as cb
+        >>> cb.simulate(n_per_country=30, seed=3).levels("country")
+        ['CZ', 'DK', 'DE', 'FR', 'GB']
+        """
         return list(self.codebook.group(group).levels)
 
     def weights(self) -> pd.Series:
-        """The survey weights (ones when the codebook names no weight)."""
+        """The survey weights (ones when the codebook names no weight).
+
+        Returns
+        -------
+        Series
+            One float per respondent, indexed as ``frame``.
+        """
         if self.codebook.weight:
             return self.frame[self.codebook.weight].astype(float)
         return pd.Series(1.0, index=self.frame.index, name="weight")
@@ -104,6 +159,19 @@ class Survey:
 
         Writing ``to_raw()`` to a file and reading it back gives the same survey, reasons for
         missing answers included. Cells missing without a recorded reason stay empty.
+
+        Returns
+        -------
+        DataFrame
+            A copy of ``frame``; treatment, item and demographic columns without missing
+            cells as integers.
+
+        Examples
+        --------
+        >>> import coprod_bayes as cb
+        >>> s = cb.simulate(n_per_country=30, seed=3)
+        >>> cb.read_survey(s.to_raw()).frame.equals(s.frame)
+        True
         """
         raw = self.frame.copy()
         cb = self.codebook
@@ -128,6 +196,23 @@ class Survey:
         ----------
         construct : str, optional
             Only this construct's items.
+
+        Returns
+        -------
+        DataFrame
+            One column per item (codebook order), indexed as ``frame``; missing answers
+            stay NaN.
+
+        Raises
+        ------
+        SurveyDataError
+            If ``construct`` is not a construct of the codebook.
+
+        Examples
+        --------
+        >>> import coprod_bayes as cb
+        >>> cb.simulate(n_per_country=30, seed=3).scored_items("efficacy").shape
+        (150, 3)
         """
         items = (
             self.codebook.items if construct is None else self.codebook.items_of(construct)
@@ -139,7 +224,15 @@ class Survey:
         return pd.DataFrame(out, index=self.frame.index)
 
     def item_nonresponse(self) -> pd.DataFrame:
-        """Share of missing answers per item column, with counts by reason."""
+        """Share of missing answers per item and demographic column, with counts by reason.
+
+        Returns
+        -------
+        DataFrame
+            One row per item column, then demographic column: ``column``, ``missing``
+            (count), ``share``, and one count column per reason found (``dont_know``,
+            ``refused`` ...; 0 where absent).
+        """
         rows = []
         for col in self.codebook.item_columns + self.codebook.demographic_columns:
             n_miss = int(self.frame[col].isna().sum())
@@ -151,7 +244,20 @@ class Survey:
         return pd.DataFrame(rows).fillna(0)
 
     def summary(self) -> dict[str, pd.DataFrame]:
-        """Respondents per group level and item non-response per column."""
+        """Respondents per group level and item non-response per column.
+
+        Returns
+        -------
+        dict of str to DataFrame
+            One entry per grouping column (its levels in codebook order and
+            ``respondents``) and ``nonresponse`` (:meth:`item_nonresponse`).
+
+        Examples
+        --------
+        >>> import coprod_bayes as cb
+        >>> sorted(cb.simulate(n_per_country=30, seed=3).summary())
+        ['country', 'nonresponse']
+        """
         out = {}
         for g in self.codebook.groups:
             counts = self.frame[g.column].value_counts().reindex(list(g.levels), fill_value=0)
@@ -167,6 +273,18 @@ class Survey:
         (``efficacy``); a construct with several items per area becomes ``{construct}_{k}``
         (``individual_1`` ... ``individual_4``), numbered by the items' order in the area.
         Reverse-keyed items are reversed. Items without an area are not included.
+
+        Parameters
+        ----------
+        area_column : str, default "area"
+            The name of the policy-area column (categorical, in codebook order).
+
+        Returns
+        -------
+        DataFrame
+            The id, ``area_column``, the grouping columns, the weight, the demographics and
+            the construct columns; rows grouped by respondent, the areas in codebook
+            order.
 
         Raises
         ------

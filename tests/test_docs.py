@@ -1,0 +1,148 @@
+"""The documentation: the site builds without warnings, and every worked example in
+docs/examples runs (in its quick mode)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "docs" / "examples").glob("*.py"))
+
+
+def test_docs_site_builds_without_warnings(tmp_path):
+    """``mkdocs build --strict`` (the README's docs command) turns every warning (a broken
+    link, a page not in the nav, a docstring mkdocstrings cannot parse) into an error."""
+    pytest.importorskip("mkdocs")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    r = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir",
+                        str(tmp_path / "site")], cwd=ROOT, capture_output=True, text=True,
+                       env=env, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "WARNING" not in r.stderr, r.stderr
+    assert (tmp_path / "site" / "api" / "index.html").exists()
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_runs(script):
+    r = subprocess.run([sys.executable, str(script), "--quick"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_own_survey_example_shows_the_errors_and_reverses_the_reverse_keyed_item():
+    sys.path.insert(0, str(ROOT / "docs" / "examples"))
+    try:
+        import own_survey
+    finally:
+        sys.path.pop(0)
+    import coprod_bayes as cb
+
+    own_survey.QUICK = True
+    out = own_survey.main()
+    assert "column 'inv2'" in out["error"] and "rows 4, 17 (resp 5, 18) have 7, 7" in out["error"]
+    assert "column 'age'" in out["error"] and "have 150" in out["error"]
+    s = out["survey"]
+    # eff3 is keyed the other way: scored, it correlates positively with eff1
+    sc = s.scored_items()
+    raw = s.frame
+    assert sc[["eff1", "eff3"]].corr().iloc[0, 1] > 0.2
+    assert raw[["eff1", "eff3"]].corr().iloc[0, 1] < -0.2
+    items = list(own_survey.CODEBOOK["items"])
+    assert (s.missing_reasons.stack() == "dont_know").sum() == (
+        own_survey.simulate_file()[items] == 8).sum().sum()
+    assert isinstance(out["alphas"], type(cb.classical.alphas(s)))
+
+
+def test_docstring_examples_run():
+    """Every docstring example that does not sample (those that do are marked +SKIP) gives
+    the output it shows."""
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "--doctest-modules",
+                        str(ROOT / "src" / "coprod_bayes"), "-p", "no:randomly", "-p",
+                        "no:cacheprovider", "-o", "addopts="], cwd=ROOT, capture_output=True,
+                       text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-5000:] + r.stderr[-2000:]
+
+
+MODEL_PAGES = ["regression.md", "sem.md", "mediation.md", "waves.md"]
+
+
+def test_page_figures_were_drawn_by_the_package_from_the_embedded_data():
+    """Every image on a page is in docs/figures/manifest.json (written by docs/figures.py,
+    which draws them with the package), drawn from the embedded data: the manifest's data
+    fingerprint is that of cb.simulate() today. Every model page shows at least one."""
+    import coprod_bayes as cb
+    from coprod_bayes.fit import data_fingerprint
+
+    manifest = json.loads((ROOT / "docs" / "figures" / "manifest.json").read_text())
+    assert manifest["fingerprint"] == data_fingerprint(cb.simulate())
+    shown = {}
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", page.read_text())
+        shown[page.name] = images
+        for img in images:
+            assert img.startswith("figures/"), (page.name, img)
+            name = img.removeprefix("figures/")
+            assert name in manifest["figures"], (page.name, name)
+            assert (ROOT / "docs" / img).stat().st_size > 10_000, img
+    for page in MODEL_PAGES:
+        assert shown.get(page), f"{page} shows no figure"
+
+
+def _public_objects():
+    import inspect
+
+    import coprod_bayes as cb
+    import coprod_bayes.classical as classical
+    import coprod_bayes.design as design
+    import coprod_bayes.plot as plot
+
+    for mod in (cb, classical, plot, design):
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if inspect.ismodule(obj) or not callable(obj):
+                continue
+            yield f"{mod.__name__}.{name}", obj, None
+            if inspect.isclass(obj):
+                for m, v in vars(obj).items():
+                    if not m.startswith("_") and (callable(v) or isinstance(v, property)):
+                        yield f"{mod.__name__}.{name}.{m}", v, obj
+
+
+def test_every_public_name_has_a_complete_docstring():
+    """Public functions and classes: a docstring with Parameters (when they take any),
+    Returns (functions), and Examples; public methods: a docstring, with Parameters when
+    they take any; properties: a docstring."""
+    import inspect
+
+    missing = []
+    for name, obj, owner in _public_objects():
+        f = obj.fget if isinstance(obj, property) else obj
+        doc = inspect.getdoc(f) or ""
+        if not doc.strip():
+            missing.append(f"{name}: no docstring")
+            continue
+        if isinstance(obj, property):
+            continue
+        try:
+            params = [p for p in inspect.signature(f).parameters
+                      if p not in ("self", "cls", "args", "kwargs")]
+        except (TypeError, ValueError):
+            params = []
+        if inspect.isclass(f) and issubclass(f, Exception):
+            params = []
+        need = ["Parameters"] if params else []
+        if owner is None:
+            need.append("Examples")
+            if inspect.isfunction(f):
+                need.append("Returns")
+        gaps = [s for s in need if s not in doc]
+        if gaps:
+            missing.append(f"{name}: {', '.join(gaps)}")
+    assert not missing, "\n".join(missing)
