@@ -271,3 +271,34 @@ def test_proportion_mediated_is_reported_only_where_it_means_something():
     assert t.loc["full", "lo"] < 1 < t.loc["full", "hi"] and np.isnan(t.loc["full", "sd"])
     assert np.isnan(t.loc["opposite", "mean"]) and "opposite" in t.loc["opposite", "note"]
     assert np.isnan(t.loc["zero", "mean"]) and "includes 0" in t.loc["zero", "note"]
+
+
+def test_bootstrap_resample_with_a_constant_covariate_drops_it():
+    """A resample in which a rare binary covariate is constant (none of its respondents
+    drawn): the covariate's slope is not identified (NaN) and the others equal statsmodels'
+    OLS without it (to 1e-10), instead of a singular-matrix error; a full-rank resample in
+    the same batch is unchanged."""
+    import statsmodels.api as sm
+
+    from coprod_bayes.mediation import _std_slopes
+
+    rng = np.random.default_rng(4)
+    n = 40
+    x, w = rng.standard_normal(n), rng.standard_normal(n)
+    rare = np.zeros(n)
+    rare[[3, 17]] = 1.0
+    y = 0.5 * x - 0.3 * w + rng.standard_normal(n)
+    Z = np.column_stack([y, x, w, rare])
+    counts = np.ones((2, n))
+    counts[1, [3, 17]] = 0.0          # resample 1 draws neither respondent with rare = 1
+    counts[1, [0, 5]] = 2.0
+    beta = _std_slopes(Z, counts, 0, [1, 2, 3])
+    keep = np.repeat(np.arange(n), counts[1].astype(int))
+    d = Z[keep][:, :3]
+    zs = (d - d.mean(0)) / d.std(0)
+    ref = sm.OLS(zs[:, 0], sm.add_constant(zs[:, 1:3])).fit().params[1:]
+    assert np.isnan(beta[1, 2])
+    assert np.allclose(beta[1, :2], ref, atol=1e-10)
+    full = sm.OLS((y - y.mean()) / y.std(), sm.add_constant(
+        (Z[:, 1:] - Z[:, 1:].mean(0)) / Z[:, 1:].std(0))).fit().params[1:]
+    assert np.allclose(beta[0], full, atol=1e-10)

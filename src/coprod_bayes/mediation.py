@@ -912,14 +912,33 @@ def bootstrap_indices(n: int, n_boot: int, seed: int, context: int) -> np.ndarra
 
 def _std_slopes(Z: np.ndarray, counts: np.ndarray, y: int, xs: list[int]) -> np.ndarray:
     """Standardised OLS slopes of column y on columns xs with an intercept, in each resample
-    given by its row counts (B, n): from the resample's (weighted) covariance matrix."""
+    given by its row counts (B, n): from the resample's (weighted) covariance matrix.
+
+    A resample whose regressors are collinear (in a small context, a rare binary covariate
+    that no drawn respondent has, or two covariates that coincide among the drawn) is solved
+    by least squares with the minimum norm: a slope that the resample identifies (its
+    regressor is not in the span of the others) is exactly OLS's with the redundant columns
+    dropped; one it does not identify is NaN.
+    """
     w = counts / counts.sum(1, keepdims=True)
     mean = w @ Z                                                  # (B, v)
     S = np.einsum("bn,ni,nj->bij", w, Z, Z) - mean[:, :, None] * mean[:, None, :]
+    var = np.clip(np.diagonal(S, axis1=1, axis2=2), 0.0, None)    # (B, v)
     Sxx = S[:, xs][:, :, xs]
     Sxy = S[:, xs, y]
-    beta = np.linalg.solve(Sxx, Sxy[..., None])[..., 0]          # raw slopes (B, k)
-    sd = np.sqrt(np.diagonal(S, axis1=1, axis2=2))
+    try:
+        beta = np.linalg.solve(Sxx, Sxy[..., None])[..., 0]      # raw slopes (B, k)
+    except np.linalg.LinAlgError:
+        # scale-free rank decisions: the correlation matrix of the regressors
+        d = np.sqrt(np.clip(np.diagonal(Sxx, axis1=1, axis2=2), 0.0, None))
+        d = np.where(d > 0, d, 1.0)
+        R = Sxx / d[:, :, None] / d[:, None, :]
+        P = np.linalg.pinv(R, rcond=1e-10, hermitian=True)
+        beta = (P @ (Sxy / d)[..., None])[..., 0] / d
+        # slope j is identified iff e_j is in R's row space: (P R)_jj = 1
+        ident = np.abs(np.diagonal(P @ R, axis1=1, axis2=2) - 1.0) < 1e-8
+        beta = np.where(ident, beta, np.nan)
+    sd = np.sqrt(var)
     return beta * sd[:, xs] / sd[:, [y]]
 
 
