@@ -128,3 +128,35 @@ def test_fit_command(tmp_path, survey):
     assert first.startswith(("Converged", "NOT CONVERGED"))
     assert (tmp_path / "out" / "table3_collective.nc").exists()
     assert (tmp_path / "out" / "table3_collective_slopes.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_replicate_latent_mediation_section(tmp_path):
+    """replicate(latent_mediation=True)'s section: the latent version's verdict, its table
+    beside OLS on the person-level indexes (one context per country), saved as CSV. Short
+    chains on a small survey: the layout, not the estimates (the slow tests of
+    test_mediation_latent.py check those)."""
+    import warnings
+    from dataclasses import replace
+
+    from coprod_bayes.report.html import HtmlReport
+    from coprod_bayes.report.replicate import _latent_mediation_section
+    from coprod_bayes.spec import load_spec
+
+    s = cb.simulate(n_per_country=60, seed=8, person_level=True)
+    rep, fits, timings = HtmlReport("t"), {}, {}
+    for sub in ("tables", "figures"):
+        (tmp_path / sub).mkdir()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cb.ConvergenceWarning)
+        _latent_mediation_section(rep, s, tmp_path, {"draws": 150, "tune": 150}, timings, fits,
+                                  spec=replace(load_spec("mediation_latent"),
+                                               outcomes=("collective",)))
+    f = fits["mediation_latent"]
+    assert f.areas == ["all"] and sorted(f.groups) == ["CZ", "DE", "DK", "FR", "GB"]
+    text = rep.render()
+    import html as html_lib
+
+    assert "latent version" in text and html_lib.escape(f.verdict.headline) in text
+    saved = pd.read_csv(tmp_path / "tables" / "mediation_latent_compare.csv")
+    assert set(saved["country"]) == set(f.groups) and set(saved["area"]) == {"all"}
+    assert timings["mediation_latent"] > 0

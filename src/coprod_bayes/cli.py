@@ -186,6 +186,9 @@ def replicate(
     out: Annotated[Path, typer.Option(help="Folder for the report, fits, figures, tables.")] = Path("report"),
     quick: Annotated[bool, typer.Option(help="Short chains: to try the pipeline, not to read.")] = False,
     codebook: CodebookOpt = "eu5_2008",
+    latent_mediation: Annotated[bool, typer.Option(
+        help="Also the latent version of the mediation pathway beside the index version "
+             "(837 s for the collective outcome on 2 cores).")] = False,
 ) -> None:
     """The main job: classical tables, every built-in spec, comparisons, plots and an HTML
     report (on the embedded calibrated survey unless --data is given)."""
@@ -198,7 +201,7 @@ def replicate(
             console.print("[italic]Synthetic data: the calibrated simulation of the 2008 wave "
                           "(the real microdata are not public).[/]")
         with console.status("fitting the built-in models ..."):
-            result = _replicate(survey, out, quick=quick)
+            result = _replicate(survey, out, quick=quick, latent_mediation=latent_mediation)
     except CoprodError as e:
         _fail(e)
     table = Table(title="Fits", title_justify="left")
