@@ -146,3 +146,18 @@ def test_every_public_name_has_a_complete_docstring():
         if gaps:
             missing.append(f"{name}: {', '.join(gaps)}")
     assert not missing, "\n".join(missing)
+
+
+def test_calibration_page_is_what_the_script_writes_today():
+    """docs/calibration.md is benchmarks/calibration.py's page of today's simulator (a
+    change to the simulator or its targets without regenerating the page fails here), and
+    every large-n target on it is met."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import calibration
+    finally:
+        sys.path.pop(0)
+    table = calibration.calibration_table()
+    page = (ROOT / "docs" / "calibration.md").read_text()
+    assert page == calibration.markdown_page(table)
+    assert table.loc[table["met_large_n"].notna(), "met_large_n"].astype(bool).all()
