@@ -613,13 +613,11 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                     # slope by its own b-hat (dev = dev_rel - b-hat / sd) ties dev_rel to
                     # the scores by 1 / sd, a funnel where the between-group SD is small
                     # (29 divergences on the four-area nudge experiment)
-                    sd_dist = (pm.Gamma.dist(SD_SHAPE, SD_RATE) if sd_prior == "gamma"
-                               else pm.HalfNormal.dist(0.1))
+                    sd_cls, sd_args = ((pm.Gamma, (SD_SHAPE, SD_RATE)) if sd_prior == "gamma"
+                                       else (pm.HalfNormal, (0.1,)))
                     sd = (pm.Deterministic(f"sd({par.name})", on_sample_scale(
-                        f"sd({par.name})", sd_dist, c, positive=True))
-                        if shear and not par.label else
-                        pm.Gamma(f"sd({par.name})", SD_SHAPE, SD_RATE) if sd_prior == "gamma"
-                        else pm.HalfNormal(f"sd({par.name})", 0.1))
+                        f"sd({par.name})", sd_cls.dist(*sd_args), c, positive=True))
+                        if shear and not par.label else sd_cls(f"sd({par.name})", *sd_args))
                     if pooling == "centred":
                         value = pm.Normal(f"slope({par.name})", value, sd, dims="group")
                     else:

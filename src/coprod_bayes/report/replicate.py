@@ -235,21 +235,32 @@ def replicate(survey: Survey, out: str | Path, quick: bool = False,
     return {"report": path, "fits": fits, "means": means, "timings": timings}
 
 
-def _mediation_section(rep, survey, out, sampler_opts, timings, fits) -> None:
-    """The self-efficacy pathway: fit, table beside the bootstrap, counts, sensitivity."""
-    from ..mediation import fit_mediation, mediation_layout, ols_mediation
-    from ..published import published_figures
+def _mediation_fit(rep, name, spec, survey, out, sampler_opts, timings, fits, heading):
+    """Fit a mediation spec (timed, into ``fits[name]``), its bootstrap table beside it
+    (saved as ``tables/<name>_compare.csv``), and the section's heading, description and
+    verdict. Returns the spec, the fit, the OLS table and the comparison."""
+    from ..mediation import fit_mediation, ols_mediation
 
-    spec = load_spec("mediation")
-    with _timed_and_logged(timings, "mediation"):
+    with _timed_and_logged(timings, name):
         f = fit_mediation(spec, survey, **sampler_opts)
-    fits["mediation"] = f
+    fits[name] = f
     ols = ols_mediation(survey, spec, n_boot=2000, seed=BOOT_SEED)
     cmp = f.compare(ols)
-    cmp.to_csv(out / "tables" / "mediation_compare.csv", index=False)
-    rep.heading("Mediation: conditions -> efficacy -> co-production, 15 contexts")
+    cmp.to_csv(out / "tables" / f"{name}_compare.csv", index=False)
+    rep.heading(heading)
     rep.paragraph(spec.description)
     rep.verdict(f.verdict.headline)
+    return spec, f, ols, cmp
+
+
+def _mediation_section(rep, survey, out, sampler_opts, timings, fits) -> None:
+    """The self-efficacy pathway: fit, table beside the bootstrap, counts, sensitivity."""
+    from ..mediation import mediation_layout
+    from ..published import published_figures
+
+    spec, f, ols, cmp = _mediation_fit(
+        rep, "mediation", load_spec("mediation"), survey, out, sampler_opts, timings, fits,
+        "Mediation: conditions -> efficacy -> co-production, 15 contexts")
     rows = f.rows
     rep.paragraph(f"Respondent x area rows used: {int(rows['used'].sum())} of "
                   f"{int(rows['rows'].sum())} (rows missing any variable of the two equations "
@@ -291,19 +302,12 @@ def _latent_mediation_section(rep, survey, out, sampler_opts, timings, fits,
                               spec="mediation_latent") -> None:
     """The latent version of the pathway beside OLS on the person-level indexes and beside
     the index version (when the report has it)."""
-    from ..mediation import fit_mediation, mediation_layout, ols_mediation
+    from ..mediation import mediation_layout
     from ..mediation_latent import compare_versions
 
-    spec = load_spec(spec)
-    with _timed_and_logged(timings, "mediation_latent"):
-        f = fit_mediation(spec, survey, **sampler_opts)
-    fits["mediation_latent"] = f
-    ols = ols_mediation(survey, spec, n_boot=2000, seed=BOOT_SEED)
-    cmp = f.compare(ols)
-    cmp.to_csv(out / "tables" / "mediation_latent_compare.csv", index=False)
-    rep.heading("Mediation, latent version: person-level constructs, one context per country")
-    rep.paragraph(spec.description)
-    rep.verdict(f.verdict.headline)
+    spec, f, ols, cmp = _mediation_fit(
+        rep, "mediation_latent", load_spec(spec), survey, out, sampler_opts, timings, fits,
+        "Mediation, latent version: person-level constructs, one context per country")
     rows = f.rows
     rep.paragraph(f"Respondents used: {int(rows['used'].sum())} of {int(rows['rows'].sum())} "
                   "(respondents missing a demographic not used; gaps in the items kept). "
