@@ -1,7 +1,8 @@
 """Speed and convergence of the built-in latent specs on the default simulated survey.
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/latent.py \
-        [--specs latent_individual] [--samplers nutpie pymc nutpie-jax] [--n-per-country N]
+        [--specs latent_individual] [--samplers nutpie nutpie-jax pymc numpyro]
+        [--n-per-country N]
         [--origin sample|population] [--draws N] [--tune N] [--slowest N] [--save DIR]
 
 Prints, per spec and sampler: respondents, item responses, compile and sampling time,
@@ -31,11 +32,11 @@ from coprod_bayes.spec.syntax import parse_model
 
 
 def run(model, spec, sampler: str):
-    """Sample as the package does (coprod_bayes.fit.sample: nutpie with numba or JAX, or
-    PyMC's NUTS); returns (idata, compile seconds, sampling seconds). nutpie compiles before
+    """Sample as the package does (coprod_bayes.fit.sample: nutpie with numba or JAX, PyMC's
+    NUTS or NumPyro's; the last two with a diagonal mass matrix); returns (idata, compile seconds, sampling seconds). nutpie compiles before
     sampling (timed apart by compiling once first); PyMC compiles inside pm.sample."""
     s = replace(spec.sampler, backend=sampler,
-                mass_matrix=spec.sampler.mass_matrix if sampler != "pymc" else "diag")
+                mass_matrix=spec.sampler.mass_matrix if sampler.startswith("nutpie") else "diag")
     t0 = time.time()
     if sampler.startswith("nutpie"):
         import nutpie

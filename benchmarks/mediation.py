@@ -4,7 +4,8 @@ spec on the embedded simulated survey, and a recovery study from the model's own
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/mediation.py [--seeds 3]
         [--n-per-group 400] [--skip-survey] [--skip-index-recovery] [--latent
         [--latent-seeds 2] [--latent-n 300] [--latent-outcome collective]
-        [--latent-draws 2000]]
+        [--latent-draws 2000]] [--latent-survey [--latent-outcome collective]
+        [--latent-draws 4000]]
 
 Prints:
 1. For the default survey (``cb.simulate()``, 4,951 respondents): wall time of the fit (all
@@ -19,6 +20,10 @@ Prints:
 3. With ``--latent``: the latent version (``mediation_latent``) over ``--latent-seeds`` person-level
    simulated surveys: a, b, c' per country against the oracle truth, with OLS on the
    person-level indexes and the index version beside them.
+4. With ``--latent-survey``: the latent version on the default survey (``cb.simulate()``),
+   one outcome (``--latent-outcome``, or ``all``), ``--latent-draws`` draws per chain: wall
+   time, the verdict, and the posterior means of a, b, c' and the indirect effect per
+   country (``replicate --latent-mediation`` sets them beside OLS and the index version).
 """
 
 from __future__ import annotations
@@ -160,6 +165,27 @@ def latent_recovery(seeds: int, n: int, outcome: str, draws: int) -> None:
           "(goal >= 80%)")
 
 
+def latent_survey(outcome: str, draws: int) -> None:
+    """The latent version on the embedded survey: time and verdict per outcome."""
+    from dataclasses import replace
+
+    from coprod_bayes.spec import load_spec
+
+    survey = cb.simulate()
+    spec = load_spec("mediation_latent").with_sampler(draws=draws)
+    outcomes = spec.outcomes if outcome == "all" else (outcome,)
+    for o in outcomes:
+        t0 = time.time()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", cb.ConvergenceWarning)
+            fit = fit_mediation(replace(spec, outcomes=(o,)), survey)
+        print(f"latent version, default survey, {o}, {draws} draws x 2 chains: "
+              f"{time.time() - t0:.0f} s; {fit.verdict.headline}", flush=True)
+        t = fit.table().query("path in ['a', 'b', 'direct', 'indirect']")
+        print(t.pivot_table(index="country", columns="path", values="mean").round(3)
+              .to_string(), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=3)
@@ -172,6 +198,8 @@ def main() -> None:
     ap.add_argument("--latent-draws", type=int, default=2000)
     ap.add_argument("--latent-seeds", type=int, default=2)
     ap.add_argument("--skip-index-recovery", action="store_true")
+    ap.add_argument("--latent-survey", action="store_true",
+                    help="the latent version on the default survey (--latent-outcome, or all)")
     args = ap.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
@@ -183,6 +211,8 @@ def main() -> None:
     if args.latent:
         latent_recovery(args.latent_seeds, args.latent_n, args.latent_outcome,
                         args.latent_draws)
+    if args.latent_survey:
+        latent_survey(args.latent_outcome, args.latent_draws)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""The samplers: nutpie with its JAX backend samples the same posterior as nutpie with numba
-(on the latent-score engine, whose initial values nutpie's JAX path cannot take directly)."""
+"""The samplers: nutpie with its JAX backend and NumPyro's NUTS sample the same posterior as
+nutpie with numba (on the latent-score engine, whose initial values nutpie's JAX path cannot
+take directly)."""
 
 from __future__ import annotations
 
@@ -31,9 +32,9 @@ from test_backends import _ordinal_data
 df = _ordinal_data()
 items = ["y1", "y2", "y3", "y4"]
 out = {{}}
-for b in ("nutpie", "nutpie-jax"):
+for b, mass in (("nutpie", "low_rank"), ("nutpie-jax", "low_rank"), ("numpyro", "diag")):
     f = cb.sem("f =~ y1 + y2 + y3 + y4", df, ordered=items, group="g",
-               sampler=Sampler(draws=1000, tune=800, seed=9, backend=b, mass_matrix="low_rank"))
+               sampler=Sampler(draws=1000, tune=800, seed=9, backend=b, mass_matrix=mass))
     p = f.idata.posterior
     out[b] = {{"converged": bool(f.verdict.converged), "headline": f.verdict.headline,
               **{{v: [p[v].mean(("chain", "draw")).values.ravel().tolist(),
@@ -43,12 +44,13 @@ print("RESULT" + json.dumps(out))
 """
 
 
-def test_nutpie_jax_backend_samples_the_same_posterior():
-    """The same model sampled with nutpie's numba and JAX backends: posterior means of the
-    loadings and of the second group's latent mean and SD agree within 4 combined Monte
-    Carlo SEs. Run in a subprocess: JAX's threads in the test process would make the
-    forking samplers of later tests unsafe."""
+def test_jax_backends_sample_the_same_posterior():
+    """The same model sampled with nutpie's numba and JAX backends and with NumPyro: posterior
+    means of the loadings and of the second group's latent mean and SD agree with nutpie's
+    (numba) within 4 combined Monte Carlo SEs. Run in a subprocess: JAX's threads in the
+    test process would make the forking samplers of later tests unsafe."""
     pytest.importorskip("jax")
+    pytest.importorskip("numpyro")
     import json
     import subprocess
     import sys
@@ -61,10 +63,11 @@ def test_nutpie_jax_backend_samples_the_same_posterior():
     out = json.loads(run.stdout.split("RESULT", 1)[1])
     for b, r in out.items():
         assert r["converged"], (b, r["headline"])
-    for v in ("loadings", "latent_mean", "latent_sd"):
-        (m1, se1), (m2, se2) = out["nutpie"][v], out["nutpie-jax"][v]
-        diff = np.abs(np.subtract(m1, m2))
-        assert (diff <= 4 * np.hypot(se1, se2) + 1e-12).all(), (v, m1, m2)
+    for b in ("nutpie-jax", "numpyro"):
+        for v in ("loadings", "latent_mean", "latent_sd"):
+            (m1, se1), (m2, se2) = out["nutpie"][v], out[b][v]
+            diff = np.abs(np.subtract(m1, m2))
+            assert (diff <= 4 * np.hypot(se1, se2) + 1e-12).all(), (b, v, m1, m2)
 
 
 def test_jax_compile_keeps_the_models_initial_values():

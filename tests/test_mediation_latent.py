@@ -64,6 +64,19 @@ def test_latent_version_needs_a_survey():
         fit_mediation(_latent(), data)
 
 
+@pytest.mark.parametrize("change, message", [
+    ({"weights": True}, "weights = true, but the latent version is fitted unweighted"),
+    ({"priors": {"coefficient": 0.5}}, r"a \[priors\] table .* has no effect"),
+])
+def test_latent_version_refuses_settings_it_would_ignore(change, message):
+    """Weights and the index version's priors would be silently ignored by the latent
+    engine: refused before anything is fitted."""
+    spec = replace(_latent(), **change)
+    survey = cb.simulate(n_per_country=30, seed=1)
+    with pytest.raises(cb.SpecError, match=message):
+        fit_mediation(spec, survey)
+
+
 def test_person_level_ols_matches_statsmodels():
     """The latent version's frequentist counterpart: OLS per country on the person-level
     indexes, z-scored within country; a, b, c' equal statsmodels' standardised slopes."""

@@ -59,7 +59,14 @@ def test_validation_against_codebook_names_the_culprit(change, message):
     ({"priors": {"coefficient": -1}}, "must be a positive number"),
     ({"sampler": {"mass_matrix": "dense"}}, "mass_matrix 'dense' unknown"),
     ({"sampler": {"mass_matrix": "low_rank", "backend": "pymc"}}, "needs backend 'nutpie'"),
+    ({"sampler": {"mass_matrix": "low_rank", "backend": "numpyro"}},
+     "with backend 'numpyro' set mass_matrix='diag'"),
     ({"sampler": {"backend": "stan"}}, "backend 'stan' unknown"),
+    # settings the engine would not read are refused, not silently ignored
+    ({"level": "area", "pooling": "none"}, "pooling = 'none' would have no effect: the "
+                                           "policy-area model pools every coefficient"),
+    ({"measurement": "latent", "weights": True, "priors": {"coefficient": 0.5}},
+     r"weights = True, priors = .* would have no effect: the latent engine has its own"),
     ({"sampler": {"draws": 0}}, "'draws' must be a positive integer"),
 ])
 def test_bad_spec_raises(kwargs, message):

@@ -413,7 +413,8 @@ def assurance(plan: WavePlan, per_arm: list[int] | None = None, sims: int = 200,
 
 
 def plot_assurance(result: pd.DataFrame, title: str | None = None):
-    """The assurance against the respondents per arm, with +-2 Monte Carlo SE bars.
+    """The assurance against the respondents per arm, with +-2 Monte Carlo SE bars (cut at
+    0 and 1).
 
     A dashed line marks an assurance of 0.8.
 
@@ -442,8 +443,11 @@ def plot_assurance(result: pd.DataFrame, title: str | None = None):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.2, 3.6))
-    ax.errorbar(result["per_arm"], result["assurance"], yerr=2 * result["se"], fmt="o-",
-                capsize=3, color="#1f4e79")
+    a = result["assurance"].to_numpy(float)
+    half = 2 * result["se"].to_numpy(float)
+    # the bars stop at 0 and 1: an assurance is a probability
+    bars = np.vstack([np.minimum(half, a), np.minimum(half, 1 - a)])
+    ax.errorbar(result["per_arm"], a, yerr=bars, fmt="o-", capsize=3, color="#1f4e79")
     ax.axhline(0.8, ls="--", color="grey", lw=0.8)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("respondents per arm and area")

@@ -8,8 +8,9 @@ For outcome index y (0-100) of respondent i in group g (a local area), with trea
     mu ~ Normal(0, prior scale),  tau ~ HalfNormal(prior scale),  sigma_g ~ HalfNormal(...)
 
 where m and s are the outcome's mean and SD over all respondents used, so the coefficients
-are in outcome SDs and the priors are on that scale (the spec's ``[priors]``: a nudge effect
-beyond half an SD is implausible a priori, areas' effects differ by tenths of an SD). The
+are in outcome SDs and the priors are on that scale (the spec's ``[priors]``: Normal(0, 0.5),
+so a nudge effect beyond 1 SD, two prior SDs, is implausible a priori; areas' effects differ
+by tenths of an SD, HalfNormal(0.1)). The
 areas' coefficients are integrated out exactly (the closed-form engine of
 :mod:`coprod_bayes.engines.regression`) and drawn afterwards from their exact conditional
 posterior. Treatments keep their 0/1 coding, so ``beta_gA`` is the effect of nudge A without

@@ -73,7 +73,7 @@ def assess(idata: az.InferenceData, var_names: list[str]) -> Verdict:
 
 def sample(model, sampler: Sampler, progress: bool = False,
            no_jitter: set | None = None) -> az.InferenceData:
-    """Draw from a PyMC model with nutpie (default) or PyMC's NUTS, seeded.
+    """Draw from a PyMC model with nutpie (default), PyMC's NUTS or NumPyro's NUTS, seeded.
 
     ``no_jitter``: free variables whose chains start exactly at their initial value (the
     rest are jittered), e.g. factor loadings that must start on the positive side.
@@ -96,6 +96,8 @@ def sample(model, sampler: Sampler, progress: bool = False,
                              target_accept=sampler.target_accept, progress_bar=progress,
                              save_warmup=False,
                              low_rank_modified_mass_matrix=sampler.mass_matrix == "low_rank")
+    if sampler.backend == "numpyro":
+        return _sample_numpyro(model, sampler, progress, jitter=no_jitter is None)
     import pymc as pm
 
     return pm.sample(draws=sampler.draws, tune=sampler.tune, chains=sampler.chains, cores=cores,
@@ -104,18 +106,51 @@ def sample(model, sampler: Sampler, progress: bool = False,
                      **({} if jitter is None else {"init": "adapt_diag"}))
 
 
+def _jax_threads() -> None:
+    """Before JAX is first imported, with ``OMP_NUM_THREADS=1``: one XLA thread per device,
+    so that two chains on two cores do not compete. (PyMC's JAX bridge, imported for the
+    NumPyro backend, itself asks XLA for 100 CPU devices, so NumPyro's chains run in
+    parallel.) Once JAX is imported its settings are fixed and nothing is changed."""
+    import sys
+
+    flags = os.environ.get("XLA_FLAGS", "")
+    if ("jax" not in sys.modules and os.environ.get("OMP_NUM_THREADS") == "1"
+            and "multi_thread_eigen" not in flags):
+        os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false "
+                                   "intra_op_parallelism_threads=1").strip()
+
+
+def _sample_numpyro(model, sampler: Sampler, progress: bool, jitter: bool):
+    """NumPyro's NUTS (PyMC's JAX bridge), diagonal mass matrix, chains in parallel on
+    XLA CPU devices (vectorised on one device when JAX was imported before with fewer).
+    PyMC's bridge jitters all variables or none: with ``jitter=False`` (some variables must
+    start at their initial values) every chain starts at the model's initial point, and the
+    chains part in warm-up by their own random momenta."""
+    _jax_threads()
+    try:
+        import jax
+        import numpyro  # noqa: F401
+    except ImportError:
+        raise SpecError("sampler backend 'numpyro' needs JAX and NumPyro: pip install jax "
+                        "numpyro (or use backend 'nutpie')") from None
+    from pymc.sampling.jax import sample_jax_nuts
+
+    method = "parallel" if jax.local_device_count() >= sampler.chains else "vectorized"
+    return sample_jax_nuts(draws=sampler.draws, tune=sampler.tune, chains=sampler.chains,
+                           target_accept=sampler.target_accept, random_seed=sampler.seed,
+                           jitter=jitter, model=model, progressbar=progress,
+                           chain_method=method, compute_convergence_checks=False,
+                           nuts_sampler="numpyro")
+
+
 def _compile_jax(model, kw: dict):
     """nutpie's JAX backend (log density and gradient compiled by JAX). It cannot convert a
     model with initial values, so they are passed as nutpie's ``initial_points`` (the same
     start) and left on the model. With ``OMP_NUM_THREADS=1`` and JAX not yet
     imported, XLA is kept to one thread per process too (two chains on two cores)."""
-    import sys
-
     import nutpie
 
-    if "jax" not in sys.modules and os.environ.get("OMP_NUM_THREADS") == "1":
-        os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
-                                           "intra_op_parallelism_threads=1")
+    _jax_threads()
     try:
         import jax  # noqa: F401
     except ImportError:

@@ -4,8 +4,8 @@ in each of the 15 country x policy-area contexts, pooled hierarchically.
 For respondent i in country c and policy area k (one row per respondent and area; every
 variable z-scored within the context c x k, as the papers' per-context betas):
 
-    M_ik = alpha_ck + a_ck X_ik + g_c' w_i + u_i + e_ik          (mediator equation)
-    Y_ik = beta_ck + b_ck M_ik + c'_ck X_ik + h_c' w_i + v_i + f_ik  (outcome equation)
+    M_ik = alpha_ck + a_ck X_ik + g_ck' w_i + u_i + e_ik          (mediator equation)
+    Y_ik = beta_ck + b_ck M_ik + c'_ck X_ik + h_ck' w_i + v_i + f_ik  (outcome equation)
 
 with X the conditions in the area (service performance as the citizen sees it), M
 self-efficacy in the area, Y individual or collective co-production in the area, w the

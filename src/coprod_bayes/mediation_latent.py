@@ -104,6 +104,25 @@ def _rows(survey: Survey, frame: pd.DataFrame, excluded: pd.DataFrame, group: st
     return pd.DataFrame(out)
 
 
+def _no_ignored_settings(spec) -> None:
+    """The latent version takes its priors from the latent engine and fits unweighted; a
+    spec that asks otherwise is refused rather than silently ignored."""
+    from .spec.spec import Priors
+
+    where = f"mediation spec {spec.name!r} (measurement = 'latent')"
+    if spec.weights:
+        raise SpecError(f"{where}: weights = true, but the latent version is fitted "
+                        "unweighted (the latent engine uses the weights only for the "
+                        "post-stratified latent means, SemFit.latent_means); set weights = "
+                        "false, or use the index version for a weighted pseudo-likelihood")
+    if spec.priors != Priors():
+        raise SpecError(f"{where}: a [priors] table ({spec.priors}) has no effect on the "
+                        "latent version, whose priors are the latent engine's "
+                        "(coprod_bayes.engines.sem_latent: paths Normal(0, 1), between-"
+                        "country SDs Gamma(2, 20), loadings HalfNormal(2.5), thresholds "
+                        "Normal(0, 3)); remove the table")
+
+
 def fit_latent_mediation(spec, survey: Survey, progress: bool = False,
                          pooling: str = "partial", sd_prior: str = "gamma"):
     """Fit a mediation spec with ``measurement = "latent"`` (see the module docstring).
@@ -135,8 +154,9 @@ def fit_latent_mediation(spec, survey: Survey, progress: bool = False,
     ------
     SpecError
         A treatment, mediator or outcome that is not a construct with items, a covariate that
-        is not a demographic, data that is not a Survey (the items need a codebook), or a
-        ``pooling`` other than "partial" and "none".
+        is not a demographic, data that is not a Survey (the items need a codebook), a
+        ``pooling`` other than "partial" and "none", or a setting the latent version would
+        ignore (``weights = true``; a ``[priors]`` table other than the defaults).
     """
     from .mediation import MediationFit, _effects
     from .sem import sem
@@ -147,6 +167,7 @@ def fit_latent_mediation(spec, survey: Survey, progress: bool = False,
                         f"got {type(survey).__name__}")
     if pooling not in ("partial", "none"):
         raise SpecError(f"pooling={pooling!r}: choose 'partial' or 'none'")
+    _no_ignored_settings(spec)
     none = pooling == "none"
     spec.validate_against(survey.codebook)
     cb = survey.codebook

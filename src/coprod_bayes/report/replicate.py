@@ -159,7 +159,7 @@ def replicate(survey: Survey, out: str | Path, quick: bool = False,
             rep.paragraph("Beside each context's own OLS beta (the area's index on the area's "
                           "items, within country x area). The Bayesian model also uses the "
                           "respondent intercept, so its slopes mix within- and "
-                          "between-respondent contrasts; see docs/regression.md.", "note")
+                          "between-respondent contrasts; see docs/areas.md.", "note")
         rep.table(compare_layout(cmp))
         fig = plot.area_slopes(f, ols) if by_area else plot.slopes_grid(f, classical)
         fig.savefig(out / "figures" / f"{name}_slopes.png", dpi=90)

@@ -57,7 +57,7 @@ _VARYING = ("all", "intercept")
 _STANDARDIZE = ("group", "all")
 _MEASUREMENT = ("index", "latent")
 _INVARIANCE = ("scalar", "configural", "approximate")
-_BACKENDS = ("nutpie", "nutpie-jax", "pymc")
+_BACKENDS = ("nutpie", "nutpie-jax", "pymc", "numpyro")
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,9 @@ class Sampler:
 
     ``backend`` is ``"nutpie"`` (default; the model compiled by numba), ``"nutpie-jax"``
     (nutpie with the log density and gradient compiled by JAX: needs ``pip install jax``;
-    faster per gradient on the large latent models, and the path to a GPU) or ``"pymc"``.
+    faster per gradient on the large latent models, and the path to a GPU), ``"pymc"``
+    (PyMC's own NUTS) or ``"numpyro"`` (NumPyro's NUTS on the model compiled by JAX: needs
+    ``pip install jax numpyro``; chains in parallel, one XLA device per chain).
     ``mass_matrix`` is ``"diag"``
     (every backend) or ``"low_rank"`` (nutpie only: a diagonal plus low-rank mass matrix
     learned from draws and gradients, which cut the gradient evaluations per draw of
@@ -143,8 +145,9 @@ class Sampler:
         if self.mass_matrix not in ("diag", "low_rank"):
             raise SpecError(f"sampler mass_matrix {self.mass_matrix!r} unknown; use 'diag' or "
                             "'low_rank'")
-        if self.mass_matrix == "low_rank" and self.backend == "pymc":
-            raise SpecError("sampler mass_matrix 'low_rank' needs backend 'nutpie' (with backend 'pymc' set mass_matrix='diag')")
+        if self.mass_matrix == "low_rank" and self.backend in ("pymc", "numpyro"):
+            raise SpecError(f"sampler mass_matrix 'low_rank' needs backend 'nutpie' (with "
+                            f"backend {self.backend!r} set mass_matrix='diag')")
 
 
 @dataclass(frozen=True)
@@ -249,6 +252,34 @@ class Spec:
             if getattr(self, key) not in allowed:
                 raise SpecError(f"spec {self.name!r}: {key} = {getattr(self, key)!r}; "
                                 f"use one of {list(allowed)}")
+        self._no_ignored_settings()
+
+    def _no_ignored_settings(self) -> None:
+        """Settings the chosen engine would not read are refused, not silently ignored: the
+        policy-area engine always pools partially every coefficient and z-scores within
+        group x area; the latent engine has its own priors, z-scores the demographics
+        within group and fits respondent rows unweighted."""
+        from dataclasses import MISSING, fields
+
+        default = {f.name: (f.default if f.default is not MISSING else f.default_factory())
+                   for f in fields(Spec) if f.default is not MISSING
+                   or f.default_factory is not MISSING}
+        if self.level == "area":
+            keys = ["pooling", "varying", "standardize"]
+            why = ("the policy-area model pools every coefficient partially by group, area "
+                   "and group x area, z-scored within group x area")
+        elif self.measurement == "latent":
+            keys = ["varying", "standardize", "weights", "level", "priors"]
+            why = ("the latent engine has its own priors (coprod_bayes.engines.sem_latent), "
+                   "z-scores the demographics within group and fits the respondents "
+                   "unweighted (weights enter only SemFit.latent_means)")
+        else:
+            return
+        bad = [k for k in keys if getattr(self, k) != default[k]]
+        if bad:
+            raise SpecError(f"spec {self.name!r}: {', '.join(f'{k} = {getattr(self, k)!r}' for k in bad)} "
+                            f"would have no effect: {why}; remove "
+                            f"{'it' if len(bad) == 1 else 'them'} (or set the default)")
 
     @property
     def coefficients(self) -> tuple[str, ...]:
