@@ -10,6 +10,11 @@ leapfrog steps per draw (PyMC: tree depth), min
 bulk ESS over the structural parameters (paths, their group SDs, latent means and SDs,
 loadings, thresholds), bulk ESS per second of wall time, max R-hat, divergences. Goal
 (issue 5): the full five-country model converged in 10 minutes or less on 2 cores.
+
+Give the JAX samplers a process each (``--samplers numpyro``, then ``--samplers
+nutpie-jax``): JAX fixes its devices and threads when it is first imported, and NumPyro
+runs its chains in parallel only on as many XLA devices, which PyMC's JAX bridge asks for
+only if it is imported first.
 """
 
 from __future__ import annotations

@@ -50,6 +50,24 @@ def test_country_means_agree_with_weighted_means(means):
     assert ((width / classical_width) > 0.6).all() and ((width / classical_width) < 1.4).all()
 
 
+def test_country_means_plot_shows_the_summary(means):
+    """The figure's marks are the summary's posterior and classical means, and the legend
+    says whether the classical means were weighted."""
+    from dataclasses import replace
+
+    import matplotlib.pyplot as plt
+
+    s = means.summary()
+    for weighted, label in ((True, "weighted mean, 95% CI"), (False, "mean, 95% CI")):
+        fig = plot.country_means(replace(means, weighted=weighted))
+        ax = fig.axes[0]
+        assert ax.get_legend_handles_labels()[1] == ["posterior, 95% HDI", label]
+        xs = [c.lines[0].get_xdata() for c in ax.containers]  # the two errorbars' marks
+        np.testing.assert_allclose(np.sort(xs[0]), np.sort(s["mean"]))
+        np.testing.assert_allclose(np.sort(xs[1]), np.sort(s["classical_mean"]))
+        plt.close(fig)
+
+
 def test_rankings_are_probabilities(means):
     r = means.rankings()
     by_country = r.groupby("country")["probability"].sum()

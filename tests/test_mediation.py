@@ -222,6 +222,12 @@ def test_mediation_plots_show_the_fit(recovered):
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert sorted(labels) == sorted(f"{g}:{a}" for g in fit.groups for a in fit.areas)
     plt.close(fig)
+    # each interval labelled with its own level: the posterior's and the bootstrap's
+    fig = cb.plot.mediation_forest(fit, ols_mediation(data, spec, n_boot=100, level=0.8),
+                                   hdi_prob=0.5)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["posterior, 50%", "OLS, bootstrap 80%"], legend
+    plt.close(fig)
     fig = cb.plot.mediation_shrinkage(fit, ols, outcome="collective")
     ols_a = ols[(ols["outcome"] == "collective") & (ols["path"] == "a")]["estimate"]
     plotted = fig.axes[0].collections[0].get_offsets()[:, 1]

@@ -103,7 +103,7 @@ def test_person_level_ols_matches_statsmodels():
 @pytest.fixture(scope="module")
 def latent_recovered():
     """Person-level simulated survey (every construct one latent variable per respondent),
-    5 countries x 300 respondents; the collective outcome, at the spec's 2,000 draws (about 6
+    5 countries x 300 respondents; the collective outcome, at 2,000 draws (about 6
     minutes on 2 cores; converged with the Gamma(2, 20) prior on the between-country SDs,
     where HalfNormal(0.1) needed 5,000). The verdict is asserted
     by the recovery test, not turned into an error here."""

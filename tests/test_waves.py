@@ -193,6 +193,8 @@ def test_experiment_spec_is_checked():
         ExperimentSpec("x", treatments=("nudge_a",))
     with pytest.raises(cb.SpecError, match="choose 'index' or 'latent'"):
         ExperimentSpec("x", measurement="items")
+    with pytest.raises(cb.SpecError, match=r"smallest_effect_sd must be a number >= 0 \(latent"):
+        ExperimentSpec("x", smallest_effect_sd=-0.1)
     with pytest.raises(cb.SpecError, match=r"treatment\(s\) \['nudge_c'\]"):
         ExperimentSpec("x", treatments=("nudge_a", "nudge_c")).validate_against(
             load_codebook("uk_panels_2011"))
@@ -271,6 +273,23 @@ def test_nudge_average_effects_agree_with_pooled_ols(panels, nudge_fit):
     assert len(allv) == 10
     assert ((allv["mean"] - allv["ols"]).abs() < allv["ols_se"] / 3).all(), allv.to_string()
     assert ((allv["sd"] / allv["ols_se"]).between(0.75, 1.25)).all()
+
+
+def test_nudge_plot_draws_ols_at_its_own_level(panels, nudge_fit):
+    """The forest's OLS marks are the pooled OLS estimates, and the legend gives the level
+    the OLS intervals were computed at (not a fixed 95%)."""
+    import matplotlib.pyplot as plt
+
+    ols = cb.ols_experiment(panels, "nudge_experiment", level=0.8)
+    fig = cb.plot.nudge_effects(nudge_fit, ols, outcome="collective", contrasts=("A (main)",))
+    ax = fig.axes[0]
+    legend = ax.get_legend_handles_labels()[1]
+    assert "OLS, 80% (HC3)" in legend and "posterior, 90%" in legend, legend
+    o = ols["contrasts"].query("outcome == 'collective' and contrast == 'A (main)'")
+    pooled = o[o["level"] == "pooled"]["estimate"].iloc[0]
+    xs = np.concatenate([c.lines[0].get_xdata() for c in ax.containers])
+    assert np.isclose(xs, pooled).any()
+    plt.close(fig)
 
 
 def test_nudge_tables_are_consistent_with_the_draws(nudge_fit):

@@ -188,7 +188,7 @@ def replicate(
     codebook: CodebookOpt = "eu5_2008",
     latent_mediation: Annotated[bool, typer.Option(
         help="Also the latent version of the mediation pathway beside the index version "
-             "(837 s for the collective outcome on 2 cores).")] = False,
+             "(about 47 minutes for both outcomes on 2 cores).")] = False,
 ) -> None:
     """The main job: classical tables, every built-in spec, comparisons, plots and an HTML
     report (on the embedded calibrated survey unless --data is given)."""

@@ -19,13 +19,15 @@ __all__ = ["MeansFit", "country_means"]
 
 @dataclass
 class MeansFit:
-    """Posterior means of one index by group, with the classical weighted means beside them."""
+    """Posterior means of one index by group, with the classical (weighted, by default)
+    means beside them."""
 
     index: str
     group: str
     idata: az.InferenceData
     verdict: Verdict
     classical: pd.DataFrame
+    weighted: bool = True
 
     def summary(self, hdi_prob: float = 0.95) -> pd.DataFrame:
         """Tidy: ``group``, ``mean``, ``sd``, ``lower``, ``upper`` (HDI), and the classical
@@ -117,4 +119,4 @@ def country_means(
         warnings.warn(f"means of {data.index}: {verdict.headline}", ConvergenceWarning,
                       stacklevel=2)
     classical = group_means(survey, index, group, weighted, area)
-    return MeansFit(data.index, group, idata, verdict, classical)
+    return MeansFit(data.index, group, idata, verdict, classical, weighted)

@@ -163,9 +163,11 @@ class ExperimentSpec:
         if self.measurement not in ("index", "latent"):
             raise SpecError(f"{where}: measurement = {self.measurement!r}; choose 'index' "
                             "or 'latent'")
-        if not (isinstance(self.smallest_effect, int | float) and self.smallest_effect >= 0):
-            raise SpecError(f"{where}: smallest_effect must be a number >= 0 (index points), "
-                            f"got {self.smallest_effect!r}")
+        for key, unit in (("smallest_effect", "index points"),
+                          ("smallest_effect_sd", "latent SDs")):
+            v = getattr(self, key)
+            if not (isinstance(v, int | float) and not isinstance(v, bool) and v >= 0):
+                raise SpecError(f"{where}: {key} must be a number >= 0 ({unit}), got {v!r}")
 
     @property
     def coefficients(self) -> list[str]:
@@ -903,7 +905,9 @@ def ols_experiment(survey: Survey, spec: ExperimentSpec | str, level: float = 0.
             tab["term"] = tab["term"].replace({"C(A)": a, "C(B)": b, "C(A):C(B)": f"{a}:{b}",
                                                "C(g)": spec.group})
             anovas.append(tab.assign(outcome=outcome, level=str(lev)))
-    return {"contrasts": pd.DataFrame(rows), "anova": pd.concat(anovas, ignore_index=True)}
+    contrasts = pd.DataFrame(rows)
+    contrasts.attrs["level"] = level  # the plots label the intervals with it
+    return {"contrasts": contrasts, "anova": pd.concat(anovas, ignore_index=True)}
 
 
 def experiment_layout(cmp: pd.DataFrame, contrasts: tuple[str, ...] = (

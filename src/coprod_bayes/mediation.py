@@ -1024,7 +1024,9 @@ def ols_mediation(data: Survey | pd.DataFrame, spec: str | MediationSpec = "medi
                     out.append({"outcome": o, spec.group: g, "area": ar, "path": path,
                                 "estimate": float(est[path]), "lo": float(lo), "hi": float(hi),
                                 "p": float(p.get(path, np.nan)), "n": n})
-    return pd.DataFrame(out)
+    table = pd.DataFrame(out)
+    table.attrs.update(level=level, n_boot=n_boot)  # the plots label the intervals with it
+    return table
 
 
 # -- simulation from the model's own class ---------------------------------------------------

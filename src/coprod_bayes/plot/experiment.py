@@ -16,7 +16,7 @@ def nudge_effects(fit, ols: dict | None = None, outcome: str | None = None,
     """Forest plot of the nudge contrasts of one outcome, in index points: one panel per
     contrast, one line per group and for the average over groups (``all``), the posterior
     mean and ``hdi_prob`` interval; with ``ols`` (:func:`coprod_bayes.ols_experiment`) the
-    OLS estimate and its 95% interval just below; the region of practical equivalence
+    OLS estimate and its interval (95% by default, HC3) just below; the region of practical equivalence
     (+- the spec's smallest effect of interest) shaded.
 
     For a latent fit (``fit.unit`` ``"latent SD"``) the contrasts are in latent SDs and the
@@ -29,7 +29,7 @@ def nudge_effects(fit, ols: dict | None = None, outcome: str | None = None,
     ols : dict, optional
         :func:`coprod_bayes.ols_experiment` on the same survey and spec; its ``pooled`` row
         is drawn beside ``all``. Its intervals are drawn as it holds them (95% by default)
-        and labelled 95%.
+        and labelled with its level.
     outcome : str, optional
         One of the spec's outcomes; by default the first.
     contrasts : tuple of str, default ("A (main)", "B (main)", "A x B")
@@ -76,7 +76,7 @@ def nudge_effects(fit, ols: dict | None = None, outcome: str | None = None,
             ax.errorbar(s["ols"], y - 0.12, xerr=[s["ols"] - s["ols_lower"],
                                                   s["ols_upper"] - s["ols"]],
                         fmt="s", color=OLS, mfc="white", ms=4, capsize=2,
-                        label="OLS, 95% (HC3)")
+                        label=f"OLS, {ols['contrasts'].attrs.get('level', 0.95):.0%} (HC3)")
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_yticks(y, levels, fontsize=8)
         ax.set_xlabel(f"{c}: {o}, {getattr(fit, 'unit', 'index points')}")

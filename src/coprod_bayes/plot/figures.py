@@ -205,8 +205,8 @@ def area_slopes(fit, classical: pd.DataFrame, hdi_prob: float = 0.9, ncols: int 
 
 
 def country_means(means_fit, hdi_prob: float = 0.95):
-    """Posterior group means of an index with ``hdi_prob`` intervals, the classical weighted
-    means and 95% intervals beside them (Figures 3-4).
+    """Posterior group means of an index with ``hdi_prob`` intervals, the classical means
+    (weighted unless the fit was not) and 95% intervals beside them (Figures 3-4).
 
     Parameters
     ----------
@@ -235,7 +235,9 @@ def country_means(means_fit, hdi_prob: float = 0.95):
                 fmt="o", color=BAYES, capsize=3, label=f"posterior, {hdi_prob:.0%} HDI")
     ax.errorbar(s["classical_mean"], y - 0.12,
                 xerr=[s["classical_mean"] - s["classical_lower"], s["classical_upper"] - s["classical_mean"]],
-                fmt="s", color=OLS, mfc="white", capsize=3, label="weighted mean, 95% CI")
+                fmt="s", color=OLS, mfc="white", capsize=3,
+                label=f"{'weighted mean' if getattr(means_fit, 'weighted', True) else 'mean'}"
+                      ", 95% CI")
     ax.set_yticks(y, s[g])
     ax.set_xlabel(f"{means_fit.index} index (0-100)")
     ax.legend(fontsize=8, loc="best")

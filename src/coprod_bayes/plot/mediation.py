@@ -132,7 +132,7 @@ def mediation_forest(fit, ols: pd.DataFrame | None = None, path: str = "indirect
         if ols is not None:
             ax.errorbar(s["ols"], y - 0.15, xerr=[s["ols"] - s["ols_lo"], s["ols_hi"] - s["ols"]],
                         fmt="s", color=OLS, mfc="white", ms=4, capsize=2,
-                        label=f"OLS, bootstrap {hdi_prob:.0%}")
+                        label=f"OLS, bootstrap {ols.attrs.get('level', 0.9):.0%}")
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_yticks(y, s[g] + ":" + s["area"], fontsize=8)
         ax.set_xlabel(f"{path} effect (SD of {o} per SD of conditions)")

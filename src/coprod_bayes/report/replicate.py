@@ -98,8 +98,10 @@ def replicate(survey: Survey, out: str | Path, quick: bool = False,
         Also fit ``mediation_latent`` (conditions, efficacy and co-production as person-level
         latent variables measured by their items, one context per country) beside OLS on
         the person-level indexes, and set it beside the index version
-        (:func:`coprod_bayes.mediation_latent.compare_versions`). Off by default: 837 s for
-        the collective outcome on 2 cores at the spec's 2,000 draws (docs/mediation.md).
+        (:func:`coprod_bayes.mediation_latent.compare_versions`). Off by default for its
+        time: on the embedded survey at the spec's 4,000 draws per chain 1,221 s for the
+        collective and 1,614 s for the individual outcome on 2 cores (both converged;
+        docs/mediation.md).
     panels : Survey or bool, optional
         The 2011 UK panels wave for the nudge experiment and the combined-waves section. By
         default (None) the simulated 2011 wave (seed 0) when ``survey`` is simulated, else
