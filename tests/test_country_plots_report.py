@@ -62,7 +62,8 @@ def test_country_means_plot_shows_the_summary(means):
         fig = plot.country_means(replace(means, weighted=weighted))
         ax = fig.axes[0]
         assert ax.get_legend_handles_labels()[1] == ["posterior, 95% HDI", label]
-        xs = [c.lines[0].get_xdata() for c in ax.containers]  # the two errorbars' marks
+        # the two errorbars' marks (matplotlib keeps them as an object array)
+        xs = [np.asarray(c.lines[0].get_xdata(), float) for c in ax.containers]
         np.testing.assert_allclose(np.sort(xs[0]), np.sort(s["mean"]))
         np.testing.assert_allclose(np.sort(xs[1]), np.sort(s["classical_mean"]))
         plt.close(fig)

@@ -287,7 +287,7 @@ def test_nudge_plot_draws_ols_at_its_own_level(panels, nudge_fit):
     assert "OLS, 80% (HC3)" in legend and "posterior, 90%" in legend, legend
     o = ols["contrasts"].query("outcome == 'collective' and contrast == 'A (main)'")
     pooled = o[o["level"] == "pooled"]["estimate"].iloc[0]
-    xs = np.concatenate([c.lines[0].get_xdata() for c in ax.containers])
+    xs = np.concatenate([np.asarray(c.lines[0].get_xdata(), float) for c in ax.containers])
     assert np.isclose(xs, pooled).any()
     plt.close(fig)
 
