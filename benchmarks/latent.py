@@ -38,8 +38,9 @@ from coprod_bayes.spec.syntax import parse_model
 
 def run(model, spec, sampler: str):
     """Sample as the package does (coprod_bayes.fit.sample: nutpie with numba or JAX, PyMC's
-    NUTS or NumPyro's; the last two with a diagonal mass matrix); returns (idata, compile seconds, sampling seconds). nutpie compiles before
-    sampling (timed apart by compiling once first); PyMC compiles inside pm.sample."""
+    NUTS or NumPyro's, the last two with a diagonal mass matrix); returns (idata, compile
+    seconds, sampling seconds). nutpie compiles before sampling (timed apart by compiling
+    once first); PyMC and NumPyro compile inside their sampling time."""
     s = replace(spec.sampler, backend=sampler,
                 mass_matrix=spec.sampler.mass_matrix if sampler.startswith("nutpie") else "diag")
     t0 = time.time()
