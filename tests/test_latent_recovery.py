@@ -35,7 +35,8 @@ def recovered():
     survey = cb.simulate(n_per_country=300, seed=4242, person_level=True)
     spec = load_spec("latent_collective")
     spec = replace(spec, predictors=("age", "educated", "efficacy", "gov_performance"),
-                   pooling="none", sampler=replace(spec.sampler, draws=3000, tune=1000))
+                   pooling="none", sampler=replace(spec.sampler, draws=3000, tune=1000,
+                                                    target_accept=0.9))
     fit = fit_latent(spec, survey)  # a ConvergenceWarning is an error in the tests
     return survey, spec, fit, latent_recovery(fit, survey)
 

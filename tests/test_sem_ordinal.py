@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import coprod_bayes as cb
 
@@ -66,3 +67,85 @@ def test_graded_response_cfa_recovers_loadings_thresholds_and_correlation():
     assert mean[-1, 2] > mean[-1, 0] and mean[0, 0] > mean[0, 2]  # higher latent, higher codes
     fig = cb.plot.item_curves(fit)
     assert sum(ax.get_visible() for ax in fig.axes) == 8
+
+
+def _method_factor_data(n: int, seed: int) -> pd.DataFrame:
+    """Factors f (q1-q4) and g (q5-q8), correlated RHO, and a method factor m, uncorrelated
+    with both, shared by q1, q2, q5 and q6 (loading METHOD): the shared part that
+    makes the one-factor-per-construct model overstate corr(f, g)."""
+    rng = np.random.default_rng(seed)
+    eta = rng.multivariate_normal([0, 0], [[1, RHO], [RHO, 1]], n)
+    m = rng.standard_normal(n)
+    cols = {}
+    for j in range(8):
+        lin = LOAD[j] * eta[:, j // 4] + (METHOD * m if j in (0, 1, 4, 5) else 0.0)
+        cols[f"q{j + 1}"] = 1 + np.searchsorted(CUTS, lin + rng.logistic(size=n)).astype(float)
+    return pd.DataFrame(cols)
+
+
+METHOD = 1.2
+MF_MODEL = ("f =~ q1 + q2 + q3 + q4\ng =~ q5 + q6 + q7 + q8\nm =~ q1 + q2 + q5 + q6\n"
+            "m ~~ 0*f\nm ~~ 0*g")
+
+
+def test_a_method_factor_fixed_uncorrelated_has_scores_of_its_own():
+    """``m ~~ 0*f`` for every other f makes m a factor of its own (lavaan's orthogonal):
+    at a random point its correlations are exactly 0 in every group, f and g stay
+    correlated, and m's loadings are free parameters."""
+    from coprod_bayes.engines.sem_latent import build_latent_model, prepare_latent
+    from coprod_bayes.spec.syntax import parse_model
+
+    df = _method_factor_data(100, seed=2).assign(grp=np.repeat([0, 1], 50))
+    syntax = parse_model(MF_MODEL)
+    data = prepare_latent(syntax, df, [f"q{j}" for j in range(1, 9)], "grp")
+    model = build_latent_model(syntax, data)
+    assert {f"m=~q{j}" for j in (1, 2, 5, 6)} <= {v.name for v in model.free_RVs}
+    rng = np.random.default_rng(0)
+    point = {k: v + rng.normal(size=np.shape(v)) for k, v in model.initial_point().items()}
+    chol = model.compile_fn(model["latent_chol"], inputs=model.value_vars,
+                            on_unused_input="ignore")(point)
+    R = chol @ np.swapaxes(chol, 1, 2)
+    lat = model.coords["latent"]
+    f, g, m = (lat.index(v) for v in ("f", "g", "m"))
+    assert np.all(R[:, m, [f, g]] == 0.0) and np.all(R[:, m, m] == 1.0)
+    assert np.all(np.abs(R[:, f, g]) > 1e-3)
+    np.testing.assert_allclose(np.diagonal(R, axis1=1, axis2=2), 1.0)
+
+
+@pytest.mark.slow  # about 2 minutes
+def test_a_method_factor_is_recovered():
+    """Loadings of the factors and of the method factor and corr(f, g) within 3.5
+    posterior SDs of the truth (n = 1,000, one seed)."""
+    df = _method_factor_data(1000, seed=33)
+    fit = cb.cfa(MF_MODEL, df, ordered=list(df.columns), draws=2000, tune=1000, seed=6)
+    d = fit.draws()
+    truth = {f"{'f' if j < 4 else 'g'}=~q{j + 1}": LOAD[j] for j in range(8)}
+    truth.update({f"m=~q{j}": METHOD for j in (1, 2, 5, 6)})
+    truth["f~~g"] = RHO
+    z = {key: (d[key].mean() - v) / d[key].std() for key, v in truth.items()}
+    assert all(abs(v) < 3.5 for v in z.values()), z
+
+
+@pytest.mark.parametrize("line, message", [
+    ("q1 ~~ q5", r"line 3: q1 ~~ q5: residual covariances of indicators are not fitted"),
+    ("f ~~ 0.3*g", r"line 3: f ~~ g: a latent covariance fixed at 0.3"),
+    ("f ~~ 0*g", r"line 3: f ~~ 0\*g: this engine fixes a latent correlation at 0 only"),
+    ("q1 ~~ q1", r"line 3: q1 ~~ q1: the residual variance of an ordinal item"),
+    ("f ~~ q1", r"line 3: f ~~ q1: covariances are between two latent variables or two"),
+])
+def test_covariance_statements_the_latent_engine_would_ignore_are_refused(line, message):
+    """Each of these was once silently left out of the latent-score engine's model."""
+    df = _method_factor_data(50, seed=1)
+    model = "f =~ q1 + q2 + q3 + q4\ng =~ q5 + q6 + q7 + q8\n" + line
+    if line == "f ~~ 0*g":  # a zero pair among three correlated factors
+        model = MF_MODEL.replace("m ~~ 0*f\nm ~~ 0*g", "f ~~ 0*g")
+        message = message.replace("line 3", "line 4")
+    with pytest.raises(cb.SpecError, match=message):
+        cb.cfa(model, df, ordered=list(df.columns), draws=10, tune=10)
+
+
+def test_a_latent_outcome_residual_covariance_is_refused():
+    df = _method_factor_data(50, seed=1)
+    model = "f =~ q1 + q2 + q3 + q4\ng =~ q5 + q6 + q7 + q8\nh =~ q1 + q5\ng ~ f\nh ~ f\ng ~~ h"
+    with pytest.raises(cb.SpecError, match=r"line 6: g ~~ h: g is regressed on latent"):
+        cb.cfa(model, df, ordered=list(df.columns), draws=10, tune=10)

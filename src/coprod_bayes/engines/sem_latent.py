@@ -8,8 +8,10 @@ sample mean):
 
 where L_g is the Cholesky factor of group g's latent correlation matrix (free per group, as
 in lavaan's multi-group models; latent variables that are
-not regressed on other latent variables correlated, even when regressed on covariates; those
-regressed on latent variables with independent residuals), s_g the group's latent (residual)
+not regressed on other latent variables correlated, even when regressed on covariates,
+unless the syntax fixes one uncorrelated with all the others, ``f ~~ 0*g`` for each g (a
+method factor; the other covariance statements this engine does not fit are refused);
+those regressed on latent variables with independent residuals), s_g the group's latent (residual)
 SDs and alpha_g its latent intercepts. Identification as lavaan's ``std.lv``: in the
 reference group (the first level) alpha = 0 and s = 1; the other groups' means
 (Normal(0, 1)) and SDs (LogNormal(0, 0.5)) are free under ``"scalar"`` and
@@ -317,6 +319,67 @@ class _RaggedOrdered(Transform):
         return pt.sum(pt.where(self.first, 0.0, value), axis=-1)
 
 
+def _orthogonal(model: ModelSyntax, li: dict[str, int], yi: dict[str, int], exo: list[str],
+                ordinal: Collection[str]) -> set[str]:
+    """The exogenous latent variables that the syntax fixes uncorrelated with every other
+    exogenous one (``f ~~ 0*g`` for each g, as lavaan's ``orthogonal = TRUE``), after
+    checking every covariance statement against what this engine fits.
+
+    Free covariances of exogenous latent variables (``f ~~ g``) are the engine's default
+    and accepted; (residual) variances are checked by ``structure``.
+
+    Raises
+    ------
+    SpecError
+        Naming the line, for a statement the engine would otherwise ignore: a residual
+        covariance of two indicators, a covariance involving a latent variable regressed on
+        other latent ones (their residuals are independent), a covariance fixed at a value
+        other than 0, a zero covariance of two latent variables that stay correlated with
+        others, a free residual variance of an ordinal item (fixed by the link), or a
+        covariance with a variable that is neither latent nor an indicator.
+    """
+    zero: list = []
+    for q in model.covariances:
+        where = f"model syntax line {q.line}: {q.lhs} ~~ {q.rhs}"
+        if q.lhs == q.rhs:
+            if q.lhs in ordinal:
+                raise SpecError(f"{where}: the residual variance of an ordinal item's latent "
+                                "response is fixed by the link (pi^2/3 for logit, 1 for "
+                                "probit), not estimated; leave the statement out")
+            continue  # latent variances (1*f) and continuous residual variances: structure
+        if q.lhs in yi and q.rhs in yi:
+            raise SpecError(f"{where}: residual covariances of indicators are not fitted by "
+                            "the latent-score engine; model the shared part as a factor of "
+                            f"its own, uncorrelated with the others (m =~ {q.lhs} + {q.rhs} "
+                            "+ ..., with m ~~ 0*f for every other latent f)")
+        if q.lhs not in li or q.rhs not in li:
+            other = [v for v in (q.lhs, q.rhs) if v not in li and v not in yi]
+            what = (f"{other[0]} is neither" if other
+                    else "this pairs an indicator with a latent variable")
+            raise SpecError(f"{where}: covariances are between two latent variables or two "
+                            f"indicators; {what}")
+        endo = [v for v in (q.lhs, q.rhs) if v not in exo]
+        if endo:
+            raise SpecError(f"{where}: {endo[0]} is regressed on latent variables, and their "
+                            "residuals are independent in this engine (residual covariances "
+                            "of latent outcomes are not fitted)")
+        if q.fixed is not None and q.fixed != 0:
+            raise SpecError(f"{where}: a latent covariance fixed at {q.fixed:g}; this engine "
+                            "estimates latent correlations or fixes them at 0")
+        if q.fixed == 0:
+            zero.append(q)
+    pairs = {frozenset((q.lhs, q.rhs)) for q in zero}
+    orthogonal = {f for f in exo
+                  if all(frozenset((f, g)) in pairs for g in exo if g != f)}
+    for q in zero:
+        if q.lhs not in orthogonal and q.rhs not in orthogonal:
+            raise SpecError(f"model syntax line {q.line}: {q.lhs} ~~ 0*{q.rhs}: this engine "
+                            "fixes a latent correlation at 0 only for a latent variable "
+                            "uncorrelated with every other exogenous one (write f ~~ 0*g for "
+                            f"each g); {q.lhs} and {q.rhs} stay correlated with others")
+    return orthogonal
+
+
 def _depths(model: ModelSyntax, li: dict[str, int]) -> dict[str, int] | None:
     """Per latent variable the length of the longest chain of latent regressions ending in
     it (0 for one regressed on no latent variable), or None when the latent regressions
@@ -433,6 +496,10 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
         # have correlated (residual) scores; those regressed on latent ones independent
         exo = [f for f in lat
                if not any(p.lhs == f and p.rhs in li for p in model.regressions)]
+        # ... except those fixed uncorrelated with every other one (f ~~ 0*g): scores of
+        # their own, in every group
+        orthogonal = _orthogonal(model, li, yi, exo, data.ordinal)
+        exo = [f for f in exo if f not in orthogonal]
         # one correlation matrix per group (as lavaan's multi-group models); the named
         # covariances f1~~f2 are the reference group's
         named: dict[str, pt.TensorVariable] = {}
