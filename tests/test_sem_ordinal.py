@@ -112,7 +112,7 @@ def test_a_method_factor_fixed_uncorrelated_has_scores_of_its_own():
     np.testing.assert_allclose(np.diagonal(R, axis1=1, axis2=2), 1.0)
 
 
-@pytest.mark.slow  # about 2 minutes
+@pytest.mark.slow  # 76 s (session 11)
 def test_a_method_factor_is_recovered():
     """Loadings of the factors and of the method factor and corr(f, g) within 3.5
     posterior SDs of the truth (n = 1,000, one seed)."""
