@@ -126,20 +126,19 @@ def test_a_method_factor_is_recovered():
     assert all(abs(v) < 3.5 for v in z.values()), z
 
 
-@pytest.mark.parametrize("line, message", [
+@pytest.mark.parametrize("lines, message", [
     ("q1 ~~ q5", r"line 3: q1 ~~ q5: residual covariances of indicators are not fitted"),
     ("f ~~ 0.3*g", r"line 3: f ~~ g: a latent covariance fixed at 0.3"),
-    ("f ~~ 0*g", r"line 3: f ~~ 0\*g: this engine fixes a latent correlation at 0 only"),
+    # a zero pair among three correlated factors
+    ("m =~ q1 + q2 + q5 + q6\nf ~~ 0*g",
+     r"line 4: f ~~ 0\*g: this engine fixes a latent correlation at 0 only"),
     ("q1 ~~ q1", r"line 3: q1 ~~ q1: the residual variance of an ordinal item"),
     ("f ~~ q1", r"line 3: f ~~ q1: covariances are between two latent variables or two"),
 ])
-def test_covariance_statements_the_latent_engine_would_ignore_are_refused(line, message):
+def test_covariance_statements_the_latent_engine_would_ignore_are_refused(lines, message):
     """Each of these was once silently left out of the latent-score engine's model."""
     df = _method_factor_data(50, seed=1)
-    model = "f =~ q1 + q2 + q3 + q4\ng =~ q5 + q6 + q7 + q8\n" + line
-    if line == "f ~~ 0*g":  # a zero pair among three correlated factors
-        model = MF_MODEL.replace("m ~~ 0*f\nm ~~ 0*g", "f ~~ 0*g")
-        message = message.replace("line 3", "line 4")
+    model = "f =~ q1 + q2 + q3 + q4\ng =~ q5 + q6 + q7 + q8\n" + lines
     with pytest.raises(cb.SpecError, match=message):
         cb.cfa(model, df, ordered=list(df.columns), draws=10, tune=10)
 
@@ -149,3 +148,19 @@ def test_a_latent_outcome_residual_covariance_is_refused():
     model = "f =~ q1 + q2 + q3 + q4\ng =~ q5 + q6 + q7 + q8\nh =~ q1 + q5\ng ~ f\nh ~ f\ng ~~ h"
     with pytest.raises(cb.SpecError, match=r"line 6: g ~~ h: g is regressed on latent"):
         cb.cfa(model, df, ordered=list(df.columns), draws=10, tune=10)
+
+
+def test_a_labelled_latent_correlation_enters_a_definition():
+    """``f ~~ r*g`` with ``d := 2*r``: d is twice the reference group's correlation (it
+    raised a KeyError before)."""
+    from coprod_bayes.engines.sem_latent import build_latent_model, prepare_latent
+    from coprod_bayes.spec.syntax import parse_model
+
+    df = _method_factor_data(60, seed=3)
+    syntax = parse_model("f =~ q1 + q2 + q3 + q4\ng =~ q5 + q6 + q7 + q8\nf ~~ r*g\nd := 2*r")
+    model = build_latent_model(syntax, prepare_latent(syntax, df, list(df.columns)))
+    rng = np.random.default_rng(1)
+    point = {k: v + rng.normal(size=np.shape(v)) for k, v in model.initial_point().items()}
+    d, r = model.compile_fn([model["d"], model["f~~g"]], inputs=model.value_vars,
+                            on_unused_input="ignore")(point)
+    assert abs(r) > 1e-3 and d == pytest.approx(2 * r)

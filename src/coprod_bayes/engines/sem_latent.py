@@ -564,6 +564,11 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
         # loadings ------------------------------------------------------------------------
         Lam = pt.zeros((J, m))
         labelled: dict[str, pt.TensorVariable] = {}
+        for c in model.covariances:  # labelled latent correlations, for := definitions
+            key = next((k for k in (f"{c.lhs}~~{c.rhs}", f"{c.rhs}~~{c.lhs}") if k in named),
+                       None)
+            if c.label and key:
+                labelled.setdefault(c.label, named[key])
         scale = np.array([2.5 if v in data.ordinal else data.c_sd[data.continuous.index(v)]
                           for v in ind])
         for par in [p for p in model.parameters if p.op == "=~"]:
