@@ -68,6 +68,8 @@ def main() -> None:
     ap.add_argument("--samplers", nargs="*", default=["nutpie"])
     ap.add_argument("--n-per-country", type=int, default=None)
     ap.add_argument("--origin", default="population", choices=["population", "sample"])
+    ap.add_argument("--correlations", default="group", choices=["group", "shared"])
+    ap.add_argument("--scores", default="noncentred", choices=["noncentred", "informed"])
     ap.add_argument("--draws", type=int, default=None)
     ap.add_argument("--tune", type=int, default=None)
     ap.add_argument("--save", default=None, help="a folder: save each run's draws (netCDF)")
@@ -92,7 +94,8 @@ def main() -> None:
         for sampler in args.samplers:
             vary, free = slope_pooling(spec, survey.codebook)
             model = build_latent_model(syntax, data, spec.invariance, vary_slopes=vary,
-                                       free_slopes=free, origin=args.origin)
+                                       free_slopes=free, origin=args.origin,
+                                       correlations=args.correlations, scores=args.scores)
             try:
                 idata, compile_s, sample_s = run(model, spec, sampler)
             except Exception as e:  # a sampler that does not install or run here

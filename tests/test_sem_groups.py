@@ -384,3 +384,33 @@ def test_centred_and_noncentred_pooling_are_the_same_posterior():
     assert lp_nc - lp_hn == pytest.approx(prior_diff, abs=1e-8)
     with pytest.raises(cb.SpecError, match="pooling='middle'"):
         _pooled_model(pooling="middle")
+
+
+def test_shared_correlations_are_one_matrix_for_every_group():
+    """correlations="shared": one correlation matrix of the exogenous latent variables for
+    all groups (one set of canonical partial correlations), the SDs still per group."""
+    import pytensor
+
+    from coprod_bayes.engines.sem_latent import build_latent_model, prepare_latent
+    from coprod_bayes.spec.syntax import parse_model
+
+    rng = np.random.default_rng(2)
+    n = 90
+    g = np.repeat([0, 1, 2], n // 3)
+    f = rng.normal(size=(n, 2))
+    df = pd.DataFrame({"grp": g})
+    for j in range(3):
+        df[f"a{j}"] = f[:, 0] + rng.normal(size=n)
+        df[f"b{j}"] = f[:, 1] + rng.normal(size=n)
+    syntax = parse_model("f1 =~ a0 + a1 + a2\nf2 =~ b0 + b1 + b2")
+    data = prepare_latent(syntax, df, [], "grp")
+    shared = build_latent_model(syntax, data, correlations="shared")
+    own = build_latent_model(syntax, data)
+    assert shared["latent_cpc"].eval().shape == (1,)
+    assert own["latent_cpc"].eval().shape == (3, 1)
+    point = {k: v + rng.normal(size=np.shape(v)) for k, v in shared.initial_point().items()}
+    [chol, sd] = pytensor.function(shared.value_vars, shared.replace_rvs_by_values(
+        [shared["latent_chol"], shared["latent_sd"]]), on_unused_input="ignore")(**point)
+    np.testing.assert_allclose(chol, np.broadcast_to(chol[0], chol.shape))
+    assert abs(chol[0, 1, 0]) > 1e-3
+    assert np.ptp(sd[:, 0]) > 1e-3

@@ -1069,8 +1069,8 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         group: str | None = None, *, invariance: str = "scalar", link: str = "logit",
         vary_slopes: bool | Collection[str] = True, free_slopes: Collection[str] = (),
         weights: str | None = None, engine: str = "auto", origin: str = "population",
-        pooling: str = "noncentred", sd_prior: str = "gamma", sampler: Sampler | None = None,
-        **sampler_options) -> SemFit:
+        pooling: str = "noncentred", sd_prior: str = "gamma", scores: str = "noncentred",
+        sampler: Sampler | None = None, **sampler_options) -> SemFit:
     """Fit a structural equation model written in lavaan's syntax.
 
     Parameters
@@ -1122,6 +1122,15 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
     sd_prior : {"gamma", "halfnormal"}, default "gamma"
         Latent-score engine: the prior of the between-group SDs of partially pooled slopes,
         Gamma(2, 20) or HalfNormal(0.1) (see :mod:`coprod_bayes.engines.sem_latent`).
+    scores : {"noncentred", "informed"}, default "noncentred"
+        Latent-score engine, population origin: the coordinates of the respondents' scores.
+        ``"noncentred"`` samples the standard scores z ~ Normal(0, I) themselves;
+        ``"informed"`` centres each respondent's z on a Gaussian approximation of where its
+        answers put it, given the parameters, so that the scores move with the loadings,
+        thresholds, correlations and slopes: three to six times the effective draws per
+        draw on the latent specs, at about twice the cost per gradient and a longer numba
+        compile (use ``backend="nutpie-jax"``). The same posterior (an exact change of
+        variables; docs/sem.md, "Speed").
     sampler : Sampler, optional
         Sampler settings. By default ``Sampler()`` with ``mass_matrix="low_rank"`` for the
         latent-score engine (``"diag"`` for the closed form), and with ``draws=2500`` and
@@ -1140,8 +1149,8 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
     SpecError
         If the syntax does not parse or has no latent variable, a model variable is not a
         column of the data, ``engine`` is unknown, ``engine="closed_form"`` is asked for
-        ordinal items or groups, or ``invariance``, ``link``, ``origin``, ``pooling`` or
-        ``sd_prior`` is not one of its options.
+        ordinal items or groups, or ``invariance``, ``link``, ``origin``, ``pooling``,
+        ``sd_prior`` or ``scores`` is not one of its options.
     SurveyDataError
         If a column is not numeric, a covariate, group or weight is missing for some
         respondent, a respondent answered none of the items, an indicator does not vary, or
@@ -1207,7 +1216,7 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         data_ = prepare_latent(syntax, data, ordered, group, weights)
         pmodel = build_latent_model(syntax, data_, invariance, link, vary_slopes, free_slopes,
                                     origin=origin, pooling=pooling,
-                                    sd_prior=sd_prior)
+                                    sd_prior=sd_prior, scores=scores)
     # the loadings' free variables (on the scores' sample scale: "f=~x_rel")
     loadings = {pmodel[n] for p in syntax.parameters if p.op == "=~"
                 for n in (p.name, f"{p.name}_rel")

@@ -119,6 +119,8 @@ LINKS = ("logit", "probit")
 ORIGINS = ("sample", "population")
 POOLING = ("noncentred", "centred")
 SD_PRIORS = ("gamma", "halfnormal")
+CORRELATIONS = ("group", "shared")
+SCORES = ("noncentred", "informed")
 #: Rate of the Gamma(2, rate) prior on the between-group SDs of pooled slopes: mean 0.1,
 #: mode 0.05, 95% prior interval 0.012-0.28 (latent SD units per unit of the predictor)
 #: (float64: PyTensor makes a Python float such as 20.0 a float32 constant, and its log and
@@ -424,6 +426,151 @@ def _full_rank(columns: list) -> np.ndarray:
     return keep
 
 
+def _cdf_pdf(u, link: str):
+    """The error distribution's CDF and density at u (logistic or standard normal)."""
+    if link == "logit":
+        F = pt.sigmoid(u)
+        return F, F * (1 - F)
+    return 0.5 * pt.erfc(-u / np.sqrt(2.0)), pt.exp(-0.5 * u**2) / np.sqrt(2 * np.pi)
+
+
+def _informed_scores(data, innov, bounds, xs, xbar, chol, sds, mean, B, Gam, depth, where,
+                     Lam_g, ordinal, continuous, link):
+    """The informed parametrisation of the standard scores z (an exact change of variables).
+
+    Group g's latent variables are eta_i = E_g + H_i + M_g z_i: E_g = A_g (alpha_g + Gamma_g
+    xbar_g) the group's mean, H_i = A_g Gamma_g (x_i - xbar_g), M_g = A_g S_g C_g, A_g = (I -
+    B_g)^-1 and z_i ~ Normal(0, I). Each response's likelihood, as a function of its linear
+    predictor l = lambda_j' eta_i, is replaced by a Gaussian, its expansion at the group's
+    mean l0 = lambda_j' E_g (one Fisher-scoring step, as in IRLS): working response l0 +
+    u_ij / I_jg, u the score d log p(y_ij) / dl at l0 and I_jg its expected information there
+    (a continuous item: exactly its Normal(nu + l, theta)). With these, z_i has a Gaussian
+    conditional posterior Normal(a_i, V_g), V_g = (I + M' Lam' W_g Lam M)^-1 (W_g the items'
+    information, times the share of the group answering each) and a_i = V_g M' Lam' r_i,
+    r_ij = u_ij - I_jg lambda_j' H_i (u_ij = 0 for an item i did not answer). The sampler sees
+    e_i with z_i = a_i + T_g e_i, T_g T_g' = V_g: when a loading, threshold, correlation, SD
+    or slope moves, the respondents' scores move with it to where their answers put them,
+    instead of the parameter waiting for a thousand scores to drift (the slow direction of
+    data augmentation). The prior stays z ~ Normal(0, I): a Potential adds -|z|^2/2 +
+    |e|^2/2 (e carries a Normal(0, 1) of its own) and log|T_g| per respondent. The
+    approximation decides only how well the chains mix, never the posterior: any a_i and T_g
+    give the same one. ``innov`` (e) has its rows in group order. Returns each group's
+    latent variables eta (n_g, m) and stores z (respondent order) as ``z``."""
+    G, m, n = len(bounds) - 1, len(data.latent), data.n
+    J = len(data.indicators)
+    E = pt.stack(_group_means(mean, B, Gam, xbar, depth, G, m))    # (G, m)
+    # per item and group the information I_jg; per respondent and item (dense, rows in
+    # group order, flattened: 1-D gathers are fast) the score u_ij, 0 where not answered
+    info = pt.zeros((G, J))
+    U_dense = pt.zeros(n * J)
+    answered = np.zeros((n, J))
+    if ordinal is not None:
+        Vb, pos, oi = ordinal
+        Jo, Kmax = pos.shape[1], pos.shape[2] - 1
+        l0 = (Lam_g[:, oi, :] * E[:, None, :]).sum(-1)             # (G, Jo)
+        lo = Vb[pos[:, :, :-1]] - l0[:, :, None]                    # (G, Jo, Kmax)
+        up = Vb[pos[:, :, 1:]] - l0[:, :, None]
+        F_up, f_up = _cdf_pdf(up, link)
+        F_lo, f_lo = _cdf_pdf(lo, link)
+        # categories beyond an item's own K_j have both boundaries at +BOUND: probability
+        # 1e-12, density difference 0, no part in I or u
+        prob = pt.maximum(F_up - F_lo, 1e-12)
+        score = -(f_up - f_lo) / prob                              # (G, Jo, Kmax)
+        info = pt.set_subtensor(info[:, oi], ((f_up - f_lo) ** 2 / prob).sum(-1))
+        row = where[data.o_resp]
+        col = oi[data.o_item]
+        slot = np.full(n * J, G * Jo * Kmax)                      # the zero slot
+        slot[row * J + col] = (data.g[data.o_resp] * Jo + data.o_item) * Kmax + data.o_y
+        U_dense = pt.concatenate([score.reshape((-1,)), pt.zeros(1)])[slot]
+        answered[row, col] = 1.0
+    if continuous is not None:
+        nu, theta, ci = continuous
+        Jc = len(ci)
+        l0 = (Lam_g[:, ci, :] * E[:, None, :]).sum(-1)             # (G, Jc)
+        w = 1.0 / theta**2
+        info = pt.set_subtensor(info[:, ci], w)
+        row = where[data.c_resp]
+        at = data.g[data.c_resp] * Jc + data.c_item
+        resid = (data.c_y - nu.reshape((-1,))[at] - l0.reshape((-1,))[at]) * w.reshape((-1,))[at]
+        U_dense = pt.set_subtensor(U_dense[row * J + ci[data.c_item]], resid)
+        answered[row, ci[data.c_item]] = 1.0
+    U_dense = U_dense.reshape((n, J))
+    As = [_through_inverse(B, k, depth, m) for k in range(G)]
+    Ms, LMs, Ps = [], [], []
+    for k in range(G):
+        Ms.append(pt.dot(As[k], sds[k][:, None] * chol[k]))
+        share = answered[bounds[k]:bounds[k + 1]].mean(0)
+        LMs.append(pt.dot(Lam_g[k], Ms[-1]) * pt.sqrt(info[k] * share)[:, None])
+        Ps.append(pt.eye(m) + pt.dot(LMs[-1].T, LMs[-1]))
+    Lp, Linv = _small_cholesky_inverse(pt.stack(Ps), m)          # (G, m, m) each
+    zs, etas = [], []
+    for k in range(G):
+        lo_, hi_ = bounds[k], bounds[k + 1]
+        Vk = pt.dot(Linv[k].T, Linv[k])
+        LMV = pt.dot(pt.dot(Lam_g[k], Ms[k]), Vk)                  # Lam M V (J, m)
+        zk = pt.dot(U_dense[lo_:hi_], LMV) + pt.dot(innov[lo_:hi_], Linv[k])
+        eta = E[k]
+        if Gam is not None:
+            # the covariates' part of r, - I_jg lambda_j' H_i, with the group's share of
+            # answers for every respondent (a choice of the approximation only)
+            Hk = pt.dot(xs[lo_:hi_] - xbar[k], pt.dot(As[k], Gam[k]).T)   # (n_g, m)
+            w = info[k] * answered[lo_:hi_].mean(0)
+            zk = zk - pt.dot(Hk, pt.dot((Lam_g[k] * w[:, None]).T, LMV))
+            eta = eta + Hk
+        zs.append(zk)
+        etas.append(eta + pt.dot(zk, Ms[k].T))
+    diag = pt.stack([Lp[:, i, i] for i in range(m)], axis=1)     # (G, m)
+    sizes = np.diff(bounds).astype(float)
+    zall = pt.concatenate(zs) if G > 1 else zs[0]
+    pm.Deterministic("z", zall[where] if G > 1 else zall, dims=("respondent", "latent"))
+    pm.Potential("z_informed", -0.5 * pt.sum(zall**2) + 0.5 * pt.sum(innov**2)
+                 - pt.sum(sizes[:, None] * pt.log(diag)))
+    return etas
+
+
+def _small_cholesky_inverse(P, m: int):
+    """The Cholesky factors L of a stack of small positive definite matrices P (batch, m, m)
+    and their inverses L^-1, entry by entry (elementwise over the batch: a graph of scalar
+    operations compiles and differentiates far faster than batched LAPACK calls)."""
+    L = [[None] * m for _ in range(m)]
+    zero = pt.zeros_like(P[:, 0, 0])
+    for j in range(m):
+        d = P[:, j, j] - sum((L[j][k] ** 2 for k in range(j)), zero)
+        L[j][j] = pt.sqrt(d)
+        for i in range(j + 1, m):
+            L[i][j] = (P[:, i, j] - sum((L[i][k] * L[j][k] for k in range(j)), zero)) / L[j][j]
+    # forward substitution: L X = I, X lower triangular
+    X = [[zero] * m for _ in range(m)]
+    for i in range(m):
+        X[i][i] = 1.0 / L[i][i]
+        for j in range(i):
+            X[i][j] = -sum((L[i][k] * X[k][j] for k in range(j, i)), zero) / L[i][i]
+    full = lambda T: pt.stack([pt.stack([T[i][j] if T[i][j] is not None else zero  # noqa: E731
+                                         for j in range(m)], axis=-1) for i in range(m)], axis=-2)
+    return full(L), full(X)
+
+
+def _through_inverse(B, k: int, depth, m: int):
+    """(I - B_k)^-1: by substitution for acyclic paths, the identity without paths."""
+    if B is None:
+        return pt.eye(m)
+    if depth is None:
+        return pt.linalg.inv(pt.eye(m) - B[k])
+    A = pt.eye(m)
+    for _ in range(depth):
+        A = pt.eye(m) + pt.dot(B[k], A)
+    return A
+
+
+def _group_means(mean, B, Gam, xbar, depth, G: int, m: int) -> list:
+    """Each group's mean of the latent variables, E_g = A_g (alpha_g + Gamma_g xbar_g)."""
+    out = []
+    for k in range(G):
+        a = mean[k] + (pt.dot(Gam[k], xbar[k]) if Gam is not None else 0.0)
+        out.append(pt.dot(_through_inverse(B, k, depth, m), a))
+    return out
+
+
 def _ordinal_logp(upper, lower, lin, link: str):
     """log P(lower < y* <= upper) for y* = lin + error (logistic or normal): the log of a
     difference of two CDFs, three transcendental calls per response (the category
@@ -439,7 +586,8 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                        link: str = "logit", vary_slopes: bool | Collection[str] = True,
                        free_slopes: Collection[str] = (),
                        origin: str = "population", pooling: str = "noncentred",
-                       sd_prior: str = "gamma") -> pm.Model:
+                       sd_prior: str = "gamma", correlations: str = "group",
+                       scores: str = "noncentred") -> pm.Model:
     """The PyMC model of the module docstring.
 
     Stored (besides the free parameters under lavaan's names): ``loadings`` (group, item,
@@ -454,6 +602,13 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
     to the groups' sample means and scales of the scores (see "The origin and scale the
     sampler sees" in the module docstring): an exact change of variables, the same
     posterior as ``origin="population"`` (the default: the parameters as written above).
+
+    ``scores="informed"`` (with the population origin; refused with ``origin="sample"``)
+    samples each respondent's standard scores around a Gaussian approximation of their
+    conditional posterior given the parameters (see ``_informed_scores``): an exact change
+    of variables, ``z`` stored as with ``scores="noncentred"``, the default.
+    ``correlations="shared"`` gives the groups one correlation matrix of the exogenous latent
+    variables (their SDs stay free per group) instead of one each.
     """
     if origin not in ORIGINS:
         raise SpecError(f"origin={origin!r}: choose one of {ORIGINS}")
@@ -465,6 +620,14 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
         raise SpecError(f"invariance={invariance!r}: choose one of {INVARIANCE}")
     if link not in LINKS:
         raise SpecError(f"link={link!r}: choose one of {LINKS}")
+    if scores not in SCORES:
+        raise SpecError(f"scores={scores!r}: choose one of {SCORES}")
+    if scores == "informed" and origin == "sample":
+        raise SpecError("scores='informed' moves the scores with the population parameters; "
+                        "use it with origin='population' (origin='sample' rescales them "
+                        "itself)")
+    if correlations not in CORRELATIONS:
+        raise SpecError(f"correlations={correlations!r}: choose one of {CORRELATIONS}")
     lat, ind = data.latent, data.indicators
     li, yi, endogenous = structure(model, lat, ind, data.covariates)
     cov_i = {v: k for k, v in enumerate(data.covariates)}
@@ -505,7 +668,10 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
         named: dict[str, pt.TensorVariable] = {}
         chol = pt.broadcast_to(pt.eye(m), (G, m, m))
         if len(exo) > 1:
-            W = _correlation_cholesky(len(exo), (G,))
+            if correlations == "shared" and grouped:
+                W = pt.broadcast_to(_correlation_cholesky(len(exo)), (G, len(exo), len(exo)))
+            else:
+                W = _correlation_cholesky(len(exo), (G,))
             idx = np.array([li[f] for f in exo])
             rest = [i for i in range(m) if i not in set(idx)]
             P = np.eye(m)[:, np.r_[idx, rest].astype(int)]  # block (exo, rest) -> model order
@@ -522,14 +688,22 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
         # the sample form starts off zero: the sample scale (the scores' RMS) is 0 at z = 0,
         # and PyMC's NUTS with init="adapt_diag" does not jitter (the population form keeps
         # the default start, which nutpie's JAX backend needs)
-        z = pm.Normal("z", 0.0, 1.0, dims=("respondent", "latent"),
-                      initval=(np.random.default_rng(0).standard_normal((data.n, m))
-                               if sample_origin else None))
-        zs = z[order] if G > 1 else z
-        # each group's correlated standard scores, C_g z_i, and their and the covariates'
-        # group means (the sample origin's)
-        U = [pt.dot(zs[bounds[k]:bounds[k + 1]], chol[k].T) for k in range(G)]
-        ubar = [u.mean(0) for u in U]
+        informed = scores == "informed"
+        if informed:
+            # z_i = a_i + T_g e_i (see _informed_scores): built once the structural part
+            # is known; e is the free variable
+            # (rows in group order: no gather of the scores into group order)
+            innov = pm.Normal("z_innovation", 0.0, 1.0, shape=(data.n, m))
+            U = ubar = None
+        else:
+            z = pm.Normal("z", 0.0, 1.0, dims=("respondent", "latent"),
+                          initval=(np.random.default_rng(0).standard_normal((data.n, m))
+                                   if sample_origin else None))
+            zs = z[order] if G > 1 else z
+            # each group's correlated standard scores, C_g z_i, and their and the
+            # covariates' group means (the sample origin's)
+            U = [pt.dot(zs[bounds[k]:bounds[k + 1]], chol[k].T) for k in range(G)]
+            ubar = [u.mean(0) for u in U]
         xbar = np.stack([xs[bounds[k]:bounds[k + 1]].mean(0) for k in range(G)])
         # Sample scale: latent f's unit is the RMS of the reference group's centred C z
         # (r0), group g's scores are measured by their own RMS (rg); latent variables with a
@@ -757,30 +931,6 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
         mean = pm.Deterministic("latent_mean", mean, dims=("group", "latent"))
         if log_jac:
             pm.Potential("sample_scale_jacobian", pt.sum(pt.stack(log_jac)))
-        blocks = []
-        for k in range(G):
-            if sample_origin:
-                eta = E[k][None, :] + pt.stack([eta_t[k][f] for f in lat], axis=1)
-                blocks.append(pt.dot(eta, Lam_g[k].T))
-                continue
-            zeta = U[k]
-            if grouped and not configural:
-                zeta = mean[k] + zeta * sds[k]
-            if q:
-                zeta = zeta + pt.dot(xs[bounds[k]:bounds[k + 1]], Gam[k].T)
-            if not model.regressions:
-                eta = zeta
-            elif depth is not None:
-                # acyclic paths: (I - B)^-1 = I + B + ... + B^depth, applied by
-                # substitution (a matrix inverse's LU solves cost a fifth of the gradient)
-                eta = zeta
-                for _ in range(depth):
-                    eta = zeta + pt.dot(eta, B[k].T)
-            else:
-                eta = pt.dot(zeta, pt.linalg.inv(pt.eye(m) - B[k]).T)
-            blocks.append(pt.dot(eta, Lam_g[k].T))
-        LIN = (pt.concatenate(blocks) if G > 1 else blocks[0]).reshape((-1,))
-        lin_at = lambda resp, item: where[resp] * J + item  # noqa: E731
         # ordinal items ------------------------------------------------------------------
         if data.ordinal:
             K = np.array([len(data.levels[v]) for v in data.ordinal])
@@ -816,10 +966,6 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
             pos[:, :, 0] = G * T
             for k, kk in enumerate(K):
                 pos[:, k, 1:kk] = np.arange(G)[:, None] * T + offset[k] + np.arange(kk - 1)
-            gr, it, y = data.g[data.o_resp], data.o_item, data.o_y
-            lin = LIN[lin_at(data.o_resp, oi[it])]
-            pm.Potential("loglik_ordinal", _ordinal_logp(V[pos[gr, it, y + 1]], V[pos[gr, it, y]],
-                                                         lin, link).sum())
         # continuous items -------------------------------------------------------------------
         if data.continuous:
             Jc = len(data.continuous)
@@ -846,6 +992,48 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
             nu = pm.Deterministic("intercepts", nu, dims=("group", "citem"))
             theta = pm.HalfNormal("residual_sd", np.broadcast_to(data.c_sd, (G, Jc)),
                                   dims=("group", "citem"))
+        # the latent scores and the likelihood ------------------------------------------------
+        if informed:
+            etas = _informed_scores(
+                data, innov, bounds, xs, xbar, chol,
+                sds if grouped and not configural else pt.ones((G, m)),
+                mean if grouped and not configural else pt.zeros((G, m)),
+                B if model.regressions else None, Gam if q else None, depth, where, Lam_g,
+                (V, pos, oi) if data.ordinal else None,
+                (nu, theta, ci) if data.continuous else None, link)
+        blocks = []
+        for k in range(G):
+            if sample_origin:
+                eta = E[k][None, :] + pt.stack([eta_t[k][f] for f in lat], axis=1)
+                blocks.append(pt.dot(eta, Lam_g[k].T))
+                continue
+            if informed:
+                blocks.append(pt.dot(etas[k], Lam_g[k].T))
+                continue
+            zeta = U[k]
+            if grouped and not configural:
+                zeta = mean[k] + zeta * sds[k]
+            if q:
+                zeta = zeta + pt.dot(xs[bounds[k]:bounds[k + 1]], Gam[k].T)
+            if not model.regressions:
+                eta = zeta
+            elif depth is not None:
+                # acyclic paths: (I - B)^-1 = I + B + ... + B^depth, applied by
+                # substitution (a matrix inverse's LU solves cost a fifth of the gradient)
+                eta = zeta
+                for _ in range(depth):
+                    eta = zeta + pt.dot(eta, B[k].T)
+            else:
+                eta = pt.dot(zeta, pt.linalg.inv(pt.eye(m) - B[k]).T)
+            blocks.append(pt.dot(eta, Lam_g[k].T))
+        LIN = (pt.concatenate(blocks) if G > 1 else blocks[0]).reshape((-1,))
+        lin_at = lambda resp, item: where[resp] * J + item  # noqa: E731
+        if data.ordinal:
+            gr, it, y = data.g[data.o_resp], data.o_item, data.o_y
+            lin = LIN[lin_at(data.o_resp, oi[it])]
+            pm.Potential("loglik_ordinal", _ordinal_logp(V[pos[gr, it, y + 1]], V[pos[gr, it, y]],
+                                                         lin, link).sum())
+        if data.continuous:
             at = data.g[data.c_resp] * Jc + data.c_item
             mu = nu.reshape((-1,))[at] + LIN[lin_at(data.c_resp, ci[data.c_item])]
             pm.Potential("loglik_continuous",
@@ -858,7 +1046,7 @@ def judged_variables(pmodel: pm.Model) -> list[str]:
     """The variables a latent-score model's convergence verdict covers: its free variables
     except the respondents' scores ``z``, and, where the free variables are on the sample
     origin and scale (``..._rel``), the model's own parameters they stand for."""
-    free = [v.name for v in pmodel.free_RVs if v.name != "z"]
+    free = [v.name for v in pmodel.free_RVs if v.name not in ("z", "z_innovation")]
     free += [n for n in ("thresholds_base", "thresholds_free", "intercepts_base",
                          "intercepts_free", "latent_mean_free")
              if n in pmodel.named_vars and n not in free]
