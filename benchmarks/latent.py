@@ -65,11 +65,13 @@ def run(model, spec, sampler: str):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--specs", nargs="*", default=["latent_individual", "latent_collective"])
-    ap.add_argument("--samplers", nargs="*", default=["nutpie"])
+    ap.add_argument("--samplers", nargs="*", default=None,
+                    help="default: the spec's own backend")
     ap.add_argument("--n-per-country", type=int, default=None)
     ap.add_argument("--origin", default="population", choices=["population", "sample"])
     ap.add_argument("--correlations", default="group", choices=["group", "shared"])
-    ap.add_argument("--scores", default="noncentred", choices=["noncentred", "informed"])
+    ap.add_argument("--scores", default=None, choices=["noncentred", "informed"],
+                    help="default: the spec's own")
     ap.add_argument("--draws", type=int, default=None)
     ap.add_argument("--tune", type=int, default=None)
     ap.add_argument("--save", default=None, help="a folder: save each run's draws (netCDF)")
@@ -91,11 +93,12 @@ def main() -> None:
         frame, _ = latent_frame(spec, survey)
         ordered = [c for c in survey.codebook.item_columns if c in syntax.observed]
         data = prepare_latent(syntax, frame, ordered, spec.group, survey.codebook.weight)
-        for sampler in args.samplers:
+        for sampler in args.samplers or [spec.sampler.backend]:
             vary, free = slope_pooling(spec, survey.codebook)
             model = build_latent_model(syntax, data, spec.invariance, vary_slopes=vary,
                                        free_slopes=free, origin=args.origin,
-                                       correlations=args.correlations, scores=args.scores)
+                                       correlations=args.correlations,
+                                       scores=args.scores or spec.scores)
             try:
                 idata, compile_s, sample_s = run(model, spec, sampler)
             except Exception as e:  # a sampler that does not install or run here

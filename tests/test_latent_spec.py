@@ -54,3 +54,31 @@ def test_latent_frame_lists_respondents_without_demographics_and_standardises(su
     item = "collective_safety_1"
     kept = survey.frame.loc[~missing_age, item]
     np.testing.assert_array_equal(frame[item].isna(), kept.isna())
+
+
+@pytest.mark.parametrize("scores", ["noncentred", "informed"])
+def test_fit_latent_passes_the_specs_engine_settings_to_sem(survey, monkeypatch, scores):
+    """fit_latent hands the spec's invariance, scores and sampler to cb.sem (the spec's
+    settings are used as written, not replaced by sem's defaults)."""
+    import sys
+    from dataclasses import replace
+
+    from coprod_bayes.latent import fit_latent
+
+    sem_module = sys.modules["coprod_bayes.sem"]   # the module (cb.sem is the function)
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_sem(model, data, **kw):
+        seen.update(kw)
+        raise Stop
+
+    monkeypatch.setattr(sem_module, "sem", fake_sem)
+    spec = replace(load_spec("latent_collective"), scores=scores, invariance="configural")
+    with pytest.raises(Stop):
+        fit_latent(spec, survey)
+    assert seen["scores"] == scores and seen["invariance"] == "configural"
+    assert seen["sampler"] == spec.sampler

@@ -216,3 +216,45 @@ def test_informed_scores_centre_on_the_conditional_posterior():
     v = 1 / (1 + np.sum(lam**2 / theta**2))
     expected = v * ((y - nu) * lam / theta**2).sum(1)
     np.testing.assert_allclose(z, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_informed_scores_take_the_ordinal_items_fisher_scoring_step():
+    """With ordinal items, at e = 0 each respondent's z is one Fisher-scoring step from the
+    group mean (here 0), computed here by hand for one factor with std.lv and ordered-logit
+    items (one response missing): u_ij = -(f(k_y - l0) - f(k_(y-1) - l0)) / P(y), the
+    items' expected information I_j = sum_k (f_k - f_(k-1))^2 / P_k times the share
+    answering, V = 1 / (1 + sum_j lambda_j^2 I_j share_j), z_i = V sum_j lambda_j u_ij."""
+    from scipy.special import expit
+
+    rng = np.random.default_rng(11)
+    n = 30
+    f = rng.normal(size=n)
+    df = pd.DataFrame({f"y{j}": np.digitize((1.0 + 0.3 * j) * f + rng.logistic(size=n),
+                                            [-1.0, 0.2, 1.2]) for j in range(3)})
+    df = df.astype(float)
+    df.loc[4, "y1"] = np.nan
+    syntax = parse_model("f =~ y0 + y1 + y2")
+    data = prepare_latent(syntax, df, ["y0", "y1", "y2"])
+    model = build_latent_model(syntax, data, scores="informed")
+    point = model.initial_point()
+    point = {k: v + rng.normal(scale=0.3, size=np.shape(v)) for k, v in point.items()}
+    point["z_innovation"] = np.zeros_like(point["z_innovation"])
+    names = ["z", "f=~y0", "f=~y1", "f=~y2", "thresholds"]
+    graphs = model.replace_rvs_by_values([model[v] for v in names])
+    out = pytensor.function(model.value_vars, graphs, on_unused_input="ignore")(**point)
+    z, lam, cuts = out[0][:, 0], np.array(out[1:4]), np.asarray(out[4]).reshape(3, 3)
+    y = df.to_numpy()
+    expected_num = np.zeros(n)
+    prec = 1.0
+    for j in range(3):
+        k = np.concatenate([[-np.inf], cuts[j], [np.inf]])
+        F = expit(k)
+        dens = np.nan_to_num(F * (1 - F))
+        P = np.diff(F)
+        info = np.sum(np.diff(dens) ** 2 / P)
+        ok = ~np.isnan(y[:, j])
+        yj = y[ok, j].astype(int)
+        u = -(dens[yj + 1] - dens[yj]) / P[yj]
+        expected_num[ok] += lam[j] * u
+        prec += lam[j] ** 2 * info * ok.mean()
+    np.testing.assert_allclose(z, expected_num / prec, rtol=1e-8, atol=1e-10)

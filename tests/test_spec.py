@@ -68,6 +68,9 @@ def test_validation_against_codebook_names_the_culprit(change, message):
     ({"measurement": "latent", "weights": True, "priors": {"coefficient": 0.5}},
      r"weights = True, priors = .* would have no effect: the latent engine has its own"),
     ({"sampler": {"draws": 0}}, "'draws' must be a positive integer"),
+    ({"measurement": "latent", "scores": "centred"}, "scores = 'centred'; use one of"),
+    ({"scores": "informed"}, "scores = 'informed' would have no effect: they are settings "
+                             "of latent specs"),
 ])
 def test_bad_spec_raises(kwargs, message):
     with pytest.raises(cb.SpecError, match=message):

@@ -123,7 +123,7 @@ def fit_latent(spec: str | Spec, survey: Survey, progress: bool = False):
     vary, free = slope_pooling(spec, survey.codebook)
     fit = sem(syntax, frame, ordered=[c for c in survey.codebook.item_columns if c in observed],
               group=spec.group, invariance=spec.invariance, vary_slopes=vary,
-              free_slopes=free, weights=weights, sampler=spec.sampler)
+              free_slopes=free, weights=weights, sampler=spec.sampler, scores=spec.scores)
     fit.spec, fit.syntax, fit.excluded = spec, syntax, excluded
     fit.n_excluded = int(len(excluded))
     return fit

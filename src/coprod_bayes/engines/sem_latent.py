@@ -458,11 +458,17 @@ def _informed_scores(data, innov, bounds, xs, xbar, chol, sds, mean, B, Gam, dep
     latent variables eta (n_g, m) and stores z (respondent order) as ``z``."""
     G, m, n = len(bounds) - 1, len(data.latent), data.n
     J = len(data.indicators)
-    E = pt.stack(_group_means(mean, B, Gam, xbar, depth, G, m))    # (G, m)
-    # per item and group the information I_jg; per respondent and item (dense, rows in
-    # group order, flattened: 1-D gathers are fast) the score u_ij, 0 where not answered
+    As = [_through_inverse(B, k, depth, m) for k in range(G)]    # (I - B_g)^-1
+    E = pt.stack([pt.dot(As[k], mean[k] + (pt.dot(Gam[k], xbar[k]) if Gam is not None
+                                          else 0.0)) for k in range(G)])   # (G, m)
+    # per item and group the information I_jg. An ordinal item's score u_ij depends on the
+    # respondent only through the category answered, so sum_j u_ij c_j over respondent i's
+    # items is a product of a constant 0/1 matrix (respondent x item-category, rows in group
+    # order) with the group's table of scores times c_j: no gather of n x J scores and no
+    # scatter-add in the gradient. A continuous item's residual is per respondent (dense n x
+    # Jc, 0 where not answered).
     info = pt.zeros((G, J))
-    U_dense = pt.zeros(n * J)
+    onehot = U_cont = None
     answered = np.zeros((n, J))
     if ordinal is not None:
         Vb, pos, oi = ordinal
@@ -478,11 +484,9 @@ def _informed_scores(data, innov, bounds, xs, xbar, chol, sds, mean, B, Gam, dep
         score = -(f_up - f_lo) / prob                              # (G, Jo, Kmax)
         info = pt.set_subtensor(info[:, oi], ((f_up - f_lo) ** 2 / prob).sum(-1))
         row = where[data.o_resp]
-        col = oi[data.o_item]
-        slot = np.full(n * J, G * Jo * Kmax)                      # the zero slot
-        slot[row * J + col] = (data.g[data.o_resp] * Jo + data.o_item) * Kmax + data.o_y
-        U_dense = pt.concatenate([score.reshape((-1,)), pt.zeros(1)])[slot]
-        answered[row, col] = 1.0
+        onehot = np.zeros((n, Jo * Kmax))
+        onehot[row, data.o_item * Kmax + data.o_y] = 1.0
+        answered[row, oi[data.o_item]] = 1.0
     if continuous is not None:
         nu, theta, ci = continuous
         Jc = len(ci)
@@ -492,30 +496,33 @@ def _informed_scores(data, innov, bounds, xs, xbar, chol, sds, mean, B, Gam, dep
         row = where[data.c_resp]
         at = data.g[data.c_resp] * Jc + data.c_item
         resid = (data.c_y - nu.reshape((-1,))[at] - l0.reshape((-1,))[at]) * w.reshape((-1,))[at]
-        U_dense = pt.set_subtensor(U_dense[row * J + ci[data.c_item]], resid)
+        U_cont = pt.set_subtensor(pt.zeros(n * Jc)[row * Jc + data.c_item], resid)
+        U_cont = U_cont.reshape((n, Jc))
         answered[row, ci[data.c_item]] = 1.0
-    U_dense = U_dense.reshape((n, J))
-    As = [_through_inverse(B, k, depth, m) for k in range(G)]
-    Ms, LMs, Ps = [], [], []
+    Ms, LMs, Ws, Ps = [], [], [], []
     for k in range(G):
         Ms.append(pt.dot(As[k], sds[k][:, None] * chol[k]))
-        share = answered[bounds[k]:bounds[k + 1]].mean(0)
-        LMs.append(pt.dot(Lam_g[k], Ms[-1]) * pt.sqrt(info[k] * share)[:, None])
-        Ps.append(pt.eye(m) + pt.dot(LMs[-1].T, LMs[-1]))
+        LMs.append(pt.dot(Lam_g[k], Ms[-1]))                          # Lam M (J, m)
+        # the items' information times the share of the group answering each
+        Ws.append(info[k] * answered[bounds[k]:bounds[k + 1]].mean(0))
+        Ps.append(pt.eye(m) + pt.dot(LMs[-1].T, Ws[-1][:, None] * LMs[-1]))
     Lp, Linv = _small_cholesky_inverse(pt.stack(Ps), m)          # (G, m, m) each
     zs, etas = [], []
     for k in range(G):
         lo_, hi_ = bounds[k], bounds[k + 1]
-        Vk = pt.dot(Linv[k].T, Linv[k])
-        LMV = pt.dot(pt.dot(Lam_g[k], Ms[k]), Vk)                  # Lam M V (J, m)
-        zk = pt.dot(U_dense[lo_:hi_], LMV) + pt.dot(innov[lo_:hi_], Linv[k])
+        LMV = pt.dot(LMs[k], pt.dot(Linv[k].T, Linv[k]))           # Lam M V (J, m)
+        zk = pt.dot(innov[lo_:hi_], Linv[k])
+        if onehot is not None:
+            table = (score[k][:, :, None] * LMV[oi][:, None, :]).reshape((Jo * Kmax, m))
+            zk = zk + pt.dot(onehot[lo_:hi_], table)
+        if U_cont is not None:
+            zk = zk + pt.dot(U_cont[lo_:hi_], LMV[ci])
         eta = E[k]
         if Gam is not None:
             # the covariates' part of r, - I_jg lambda_j' H_i, with the group's share of
             # answers for every respondent (a choice of the approximation only)
             Hk = pt.dot(xs[lo_:hi_] - xbar[k], pt.dot(As[k], Gam[k]).T)   # (n_g, m)
-            w = info[k] * answered[lo_:hi_].mean(0)
-            zk = zk - pt.dot(Hk, pt.dot((Lam_g[k] * w[:, None]).T, LMV))
+            zk = zk - pt.dot(Hk, pt.dot((Lam_g[k] * Ws[k][:, None]).T, LMV))
             eta = eta + Hk
         zs.append(zk)
         etas.append(eta + pt.dot(zk, Ms[k].T))
@@ -560,15 +567,6 @@ def _through_inverse(B, k: int, depth, m: int):
     for _ in range(depth):
         A = pt.eye(m) + pt.dot(B[k], A)
     return A
-
-
-def _group_means(mean, B, Gam, xbar, depth, G: int, m: int) -> list:
-    """Each group's mean of the latent variables, E_g = A_g (alpha_g + Gamma_g xbar_g)."""
-    out = []
-    for k in range(G):
-        a = mean[k] + (pt.dot(Gam[k], xbar[k]) if Gam is not None else 0.0)
-        out.append(pt.dot(_through_inverse(B, k, depth, m), a))
-    return out
 
 
 def _ordinal_logp(upper, lower, lin, link: str):

@@ -14,6 +14,8 @@ built in Python; the same spec built both ways compares equal.
     measurement = "index"           # "index" (sum-score indexes) or "latent" (item-level
                                     # measurement models, coprod_bayes.latent)
     invariance = "scalar"           # latent only: "scalar", "configural" or "approximate"
+    scores = "noncentred"           # latent only: "noncentred" or "informed" (the respondents'
+                                    # scores' parametrisation, coprod_bayes.sem)
     group = "country"               # or "" for none
     pooling = "partial"             # "partial", "none" or "complete"
     varying = "all"                 # coefficients that vary by group: "all", "intercept"
@@ -57,6 +59,7 @@ _VARYING = ("all", "intercept")
 _STANDARDIZE = ("group", "all")
 _MEASUREMENT = ("index", "latent")
 _INVARIANCE = ("scalar", "configural", "approximate")
+_SCORES = ("noncentred", "informed")
 _BACKENDS = ("nutpie", "nutpie-jax", "pymc", "numpyro")
 
 
@@ -187,6 +190,9 @@ class Spec:
         a respondent intercept (z-scoring within group x area).
     invariance : {"scalar", "configural", "approximate"}, default "scalar"
         Measurement invariance across groups of a latent spec.
+    scores : {"noncentred", "informed"}, default "noncentred"
+        How a latent spec's sampler sees the respondents' latent scores (the ``scores``
+        argument of :func:`~coprod_bayes.sem`; the same posterior either way).
     priors : Priors or dict, optional
         Prior scales on the standardised scale (:class:`~coprod_bayes.spec.Priors`; a dict
         is passed to it). Default ``Priors()``.
@@ -228,6 +234,7 @@ class Spec:
     weights: bool = False
     level: str = "respondent"
     invariance: str = "scalar"
+    scores: str = "noncentred"
     priors: Priors = field(default_factory=Priors)
     sampler: Sampler = field(default_factory=Sampler)
 
@@ -248,6 +255,7 @@ class Spec:
             raise SpecError(f"spec {self.name!r}: the outcome {self.outcome!r} is also a predictor")
         for key, allowed in (("measurement", _MEASUREMENT), ("pooling", _POOLING),
                              ("level", ("respondent", "area")), ("invariance", _INVARIANCE),
+                             ("scores", _SCORES),
                              ("varying", _VARYING), ("standardize", _STANDARDIZE)):
             if getattr(self, key) not in allowed:
                 raise SpecError(f"spec {self.name!r}: {key} = {getattr(self, key)!r}; "
@@ -274,7 +282,8 @@ class Spec:
                    "z-scores the demographics within group and fits the respondents "
                    "unweighted (weights enter only SemFit.latent_means)")
         else:
-            return
+            keys = ["invariance", "scores"]
+            why = "they are settings of latent specs (measurement = 'latent')"
         bad = [k for k in keys if getattr(self, k) != default[k]]
         if bad:
             raise SpecError(f"spec {self.name!r}: {', '.join(f'{k} = {getattr(self, k)!r}' for k in bad)} "
@@ -401,7 +410,7 @@ class Spec:
         dict
             ``name``, ``description``, ``model`` (outcome, predictors as a list, measurement,
             group (``""`` for none), pooling, varying, standardize, weights, level,
-            invariance), ``priors`` and ``sampler``; :meth:`from_dict` reads it back.
+            invariance, scores), ``priors`` and ``sampler``; :meth:`from_dict` reads it back.
 
         Examples
         --------
@@ -413,7 +422,7 @@ class Spec:
         d = asdict(self)
         model = {k: d.pop(k) for k in ("outcome", "predictors", "measurement", "group",
                                       "pooling", "varying", "standardize", "weights",
-                                      "level", "invariance")}
+                                      "level", "invariance", "scores")}
         model["predictors"] = list(model["predictors"])
         model["group"] = model["group"] or ""
         return {"name": d["name"], "description": d["description"], "model": model,
@@ -428,7 +437,8 @@ class Spec:
         data : dict
             ``name``, optional ``description``, a ``model`` table (``outcome`` and
             ``predictors`` required, and any of ``measurement``, ``group``, ``pooling``,
-            ``varying``, ``standardize``, ``weights``, ``level``, ``invariance``) and
+            ``varying``, ``standardize``, ``weights``, ``level``, ``invariance``,
+            ``scores``) and
             optional ``priors`` and ``sampler`` tables, as in a spec's TOML file.
         where : str, default "<dict>"
             Where the data came from (a file name), quoted in error messages.
@@ -462,7 +472,7 @@ class Spec:
             raise SpecError(f"{where}: a spec needs 'name' and a [model] section")
         model = dict(data["model"])
         allowed = {"outcome", "predictors", "measurement", "group", "pooling", "varying",
-                   "standardize", "weights", "level", "invariance"}
+                   "standardize", "weights", "level", "invariance", "scores"}
         extra = sorted(set(model) - allowed)
         if extra:
             raise SpecError(f"{where}: unknown key(s) {extra} in [model]; known: {sorted(allowed)}")
