@@ -71,6 +71,8 @@ def test_validation_against_codebook_names_the_culprit(change, message):
     ({"measurement": "latent", "scores": "centred"}, "scores = 'centred'; use one of"),
     ({"scores": "informed"}, "scores = 'informed' would have no effect: they are settings "
                              "of latent specs"),
+    ({"level": "area", "scores": "informed"}, "scores = 'informed' would have no effect: the "
+                                              "policy-area model"),
 ])
 def test_bad_spec_raises(kwargs, message):
     with pytest.raises(cb.SpecError, match=message):

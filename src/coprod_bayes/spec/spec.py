@@ -273,9 +273,9 @@ class Spec:
                    for f in fields(Spec) if f.default is not MISSING
                    or f.default_factory is not MISSING}
         if self.level == "area":
-            keys = ["pooling", "varying", "standardize"]
+            keys = ["pooling", "varying", "standardize", "invariance", "scores"]
             why = ("the policy-area model pools every coefficient partially by group, area "
-                   "and group x area, z-scored within group x area")
+                   "and group x area, z-scored within group x area, on the indexes")
         elif self.measurement == "latent":
             keys = ["varying", "standardize", "weights", "level", "priors"]
             why = ("the latent engine has its own priors (coprod_bayes.engines.sem_latent), "
