@@ -26,6 +26,7 @@ import time
 import warnings
 from dataclasses import replace
 
+import arviz as az
 import numpy as np
 
 import coprod_bayes as cb
@@ -74,6 +75,8 @@ def main() -> None:
                     help="default: the spec's own")
     ap.add_argument("--draws", type=int, default=None)
     ap.add_argument("--tune", type=int, default=None)
+    ap.add_argument("--mass-matrix", default=None, choices=["diag", "low_rank"],
+                    help="nutpie's mass matrix; default: the spec's own")
     ap.add_argument("--save", default=None, help="a folder: save each run's draws (netCDF)")
     ap.add_argument("--slowest", type=int, default=0,
                     help="print the N parameters with the smallest bulk ESS")
@@ -86,9 +89,10 @@ def main() -> None:
           f"{'div':>4s}  verdict")
     for name in args.specs:
         spec = load_spec(name)
-        if args.draws or args.tune:
-            spec = spec.with_sampler(**{k: v for k, v in (("draws", args.draws),
-                                                           ("tune", args.tune)) if v})
+        over = {k: v for k, v in (("draws", args.draws), ("tune", args.tune),
+                                  ("mass_matrix", args.mass_matrix)) if v}
+        if over:
+            spec = spec.with_sampler(**over)
         syntax = parse_model(latent_syntax(spec, survey.codebook))
         frame, _ = latent_frame(spec, survey)
         ordered = [c for c in survey.codebook.item_columns if c in syntax.observed]
@@ -107,11 +111,7 @@ def main() -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 v = assess(idata, judged_variables(model))
-            if args.save:
-                idata.to_netcdf(f"{args.save}/{name}-{sampler}-{args.origin}.nc")
             if args.slowest:
-                import arviz as az
-
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     ess = az.ess(idata, var_names=[v for v in judged_variables(model)
@@ -126,6 +126,13 @@ def main() -> None:
                   f"{sample_s:8.1f} {steps:5.0f} {v.min_ess_bulk:7.0f} {v.min_ess_bulk / wall:6.2f} "
                   f"{v.max_rhat:8.3f} {v.divergences:4d}  "
                   f"{'converged' if v.converged else 'NOT CONVERGED'}", flush=True)
+            if args.save:  # the judged parameters' draws and the sampler's statistics
+                os.makedirs(args.save, exist_ok=True)
+                keep = [k for k in judged_variables(model) if k in idata.posterior]
+                az.InferenceData(posterior=idata.posterior[keep],
+                                 sample_stats=idata.sample_stats).to_netcdf(
+                    f"{args.save}/{name}-{sampler}-{spec.sampler.mass_matrix}-{args.origin}-"
+                    f"{args.scores or spec.scores}.nc")
             np.seterr(all="ignore")
 
 

@@ -179,3 +179,95 @@ def test_replicate_latent_mediation_section(tmp_path):
     saved = pd.read_csv(tmp_path / "tables" / "mediation_latent_compare.csv")
     assert set(saved["country"]) == set(f.groups) and set(saved["area"]) == {"all"}
     assert timings["mediation_latent"] > 0
+
+
+def _attenuation_table():
+    rng = np.random.default_rng(4)
+    rows = [(g, p) for p in ("age", "efficacy", "gov_performance") for g in ("CZ", "DE", "GB")]
+    t = pd.DataFrame(rows, columns=["group", "predictor"])
+    t["latent_mean"] = rng.normal(0.2, 0.1, len(t))
+    t["latent_lower"], t["latent_upper"] = t["latent_mean"] - 0.05, t["latent_mean"] + 0.07
+    t["ols_beta"], t["ols_se"] = t["latent_mean"] - 0.06, 0.03
+    t["index_mean"], t["index_sd"] = t["latent_mean"] - 0.05, 0.02
+    t["attenuation"] = np.sign(t["latent_mean"]) * (t["latent_mean"] - t["ols_beta"])
+    return t
+
+
+def test_attenuation_figure_draws_the_tables_values():
+    """Per predictor panel, the three series sit at the table's latent mean, index-based
+    Bayesian mean and OLS beta, groups in the table's order from the top, with the
+    latent interval's ends and the panel's mean attenuation in its title."""
+    t = _attenuation_table()
+    fig = plot.attenuation(t, verdict="NOT CONVERGED: R-hat 1.05")
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 3
+    for ax, pred in zip(axes, ["age", "efficacy", "gov_performance"], strict=True):
+        sub = t[t["predictor"] == pred]
+        latent, index, ols = ax.containers
+        x = [np.asarray(c.lines[0].get_xdata(), float) for c in (latent, index, ols)]
+        np.testing.assert_allclose(x[0], sub["latent_mean"])
+        np.testing.assert_allclose(x[1], sub["index_mean"])
+        np.testing.assert_allclose(x[2], sub["ols_beta"])
+        y = np.asarray(latent.lines[0].get_ydata(), float)
+        np.testing.assert_allclose(y, [2.22, 1.22, 0.22])
+        segs = latent.lines[2][0].get_segments()
+        np.testing.assert_allclose([s[0][0] for s in segs], sub["latent_lower"])
+        np.testing.assert_allclose([s[1][0] for s in segs], sub["latent_upper"])
+        assert [tk.get_text() for tk in ax.get_yticklabels()] == list(sub["group"])
+        assert f"attenuation {sub['attenuation'].mean():+.2f}" in ax.get_title(loc="left")
+    assert any("NOT CONVERGED" in tx.get_text() for tx in fig.texts)
+    with pytest.raises(cb.SpecError, match="lacks \\['ols_se'\\]"):
+        plot.attenuation(t.drop(columns="ols_se"))
+    # without the index-based fit: two series per panel
+    assert len(plot.attenuation(t.drop(columns=["index_mean", "index_sd"])).axes[0].containers) == 2
+
+
+def test_replicate_latent_section_sets_latent_slopes_beside_the_indexes(tmp_path):
+    """replicate(latent=True)'s section on a reduced latent_collective (age and efficacy),
+    short chains: the saved comparison holds OLS's betas (from the classical table), the
+    index-based fit's posterior means and the latent fit's standardised slopes, with
+    attenuation = sign(latent) x (latent - OLS); the report has the verdict and figure."""
+    from dataclasses import replace
+
+    from coprod_bayes.classical import tables
+    from coprod_bayes.report.html import HtmlReport
+    from coprod_bayes.report.replicate import _latent_section
+    from coprod_bayes.spec import load_spec
+
+    s = cb.simulate(n_per_country=60, seed=8, person_level=True)
+    preds = ("age", "efficacy")
+    classical = tables(s, predictors=list(preds))
+    rep, timings = HtmlReport("t"), {}
+    for sub in ("tables", "figures", "fits"):
+        (tmp_path / sub).mkdir()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cb.ConvergenceWarning)
+        index = cb.fit(replace(load_spec("table3_collective"), predictors=preds), s,
+                       draws=150, tune=150)
+        fits = {"table3_collective": index}
+        _latent_section(rep, s, tmp_path, {"draws": 150, "tune": 150}, timings, fits,
+                        classical, specs=[replace(load_spec("latent_collective"),
+                                                  predictors=preds)])
+    f = fits["latent_collective"]
+    saved = pd.read_csv(tmp_path / "tables" / "latent_collective_compare.csv")
+    assert len(saved) == 5 * 2 and set(saved["predictor"]) == set(preds)
+    ols = classical["table3_collective"].rename(columns={"country": "group"})
+    both = saved.merge(ols[["group", "predictor", "beta"]], on=["group", "predictor"])
+    np.testing.assert_allclose(both["ols_beta"], both["beta"], rtol=0, atol=1e-12)
+    idx = index.summary("beta").rename(columns={"coef": "predictor"})
+    both = saved.merge(idx[["group", "predictor", "mean"]], on=["group", "predictor"])
+    np.testing.assert_allclose(both["index_mean"], both["mean"], rtol=0, atol=1e-12)
+    st = f.standardized_paths()
+    st = st[st["outcome"] == "collective"].astype({"group": str})
+    both = saved.merge(st[["group", "predictor", "mean"]], on=["group", "predictor"])
+    assert len(both) == 10
+    np.testing.assert_allclose(both["latent_mean"], both["mean"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(saved["attenuation"], np.sign(saved["latent_mean"])
+                               * (saved["latent_mean"] - saved["ols_beta"]), atol=1e-12)
+    text = rep.render()
+    import html as html_lib
+
+    assert html_lib.escape(f.verdict.headline) in text and "latent scale" in text
+    assert (tmp_path / "figures" / "latent_collective_attenuation.png").exists()
+    assert (tmp_path / "fits" / "latent_collective.nc").exists()
+    assert timings["latent_collective"] > 0

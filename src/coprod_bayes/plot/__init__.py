@@ -4,9 +4,10 @@ Figure."""
 from .experiment import nudge_effects
 from .checks import model_comparison, posterior_predictive, prior_predictive
 from .figures import area_slopes, country_means, rankings, slopes, slopes_grid
-from .latent import item_curves
+from .latent import attenuation, item_curves
 from .mediation import mediation_forest, mediation_paths, mediation_shrinkage
 
 __all__ = ["area_slopes", "country_means", "rankings", "slopes", "slopes_grid",
            "prior_predictive", "posterior_predictive", "model_comparison", "item_curves",
+           "attenuation",
            "mediation_paths", "mediation_forest", "mediation_shrinkage", "nudge_effects"]

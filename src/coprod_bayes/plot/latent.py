@@ -1,4 +1,5 @@
-"""Figures of latent variable models: item characteristic curves."""
+"""Figures of latent variable models: item characteristic curves; latent slopes beside OLS on
+the indexes (the attenuation)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import matplotlib
 matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from scipy import stats  # noqa: E402
 
 from ..errors import SpecError  # noqa: E402
 
-__all__ = ["item_curves", "item_curve_values"]
+__all__ = ["item_curves", "item_curve_values", "attenuation"]
+
+LATENT, INDEX, OLS = "#1f5f8b", "#7f7f7f", "#c0504d"
 
 
 def item_curve_values(fit, item: str, group=None, grid=None,
@@ -115,5 +119,82 @@ def item_curves(fit, items=None, group=None, ncols: int = 4, hdi_prob: float = 0
     axes[0, 0].set_ylabel("P(response)")
     fig.suptitle("Item characteristic curves" + (f", group {group}" if group is not None else ""),
                  fontsize=10, x=0.01, ha="left")
+    fig.tight_layout()
+    return fig
+
+
+def attenuation(table, hdi_prob: float = 0.9, ncols: int = 3, title: str = "",
+                verdict: str = ""):
+    """Small multiples of the attenuation: per predictor, each group's latent standardised
+    slope (posterior mean and ``hdi_prob`` interval) beside the OLS beta on the sum-score
+    indexes (normal interval at the same coverage) and, where the table has them, the
+    index-based Bayesian betas (posterior mean +- the normal quantile x posterior SD).
+
+    Parameters
+    ----------
+    table : DataFrame
+        A latent fit's :meth:`~coprod_bayes.sem.SemFit.compare` frame
+        (:func:`coprod_bayes.latent.attenuation`): ``group``, ``predictor``,
+        ``latent_mean``, ``latent_lower``, ``latent_upper``, ``ols_beta``, ``ols_se`` and
+        optionally ``index_mean``, ``index_sd``.
+    hdi_prob : float, default 0.9
+        The coverage of the intervals (the table's latent interval should be made with it).
+    ncols : int, default 3
+        Panels per row.
+    title, verdict : str, optional
+        The figure's title; the fit's verdict headline, written in red if it did not
+        converge.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per predictor (in the table's order), one row per group: latent (circle),
+        index-based Bayesian (diamond), OLS (open square), with the mean attenuation
+        ``sign(latent) x (latent - OLS)`` in each panel's title.
+
+    Examples
+    --------
+    >>> import coprod_bayes as cb
+    >>> s = cb.simulate(seed=0)
+    >>> latent = cb.fit("latent_collective", s)                       # doctest: +SKIP
+    >>> index = cb.fit("table3_collective", s)                        # doctest: +SKIP
+    >>> cmp = latent.compare(cb.classical.tables(s), index_fit=index)  # doctest: +SKIP
+    >>> fig = cb.plot.attenuation(cmp)                                # doctest: +SKIP
+    """
+    need = {"group", "predictor", "latent_mean", "latent_lower", "latent_upper", "ols_beta",
+            "ols_se"}
+    if missing := sorted(need - set(table.columns)):
+        raise SpecError(f"attenuation(): the table lacks {missing}; pass a latent fit's "
+                        "compare() frame")
+    preds = list(dict.fromkeys(table["predictor"]))
+    with_index = "index_mean" in table.columns and table["index_mean"].notna().any()
+    nrows = int(np.ceil(len(preds) / ncols))
+    n_groups = table["group"].nunique()
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, sharex=True,
+                             figsize=(3.4 * ncols, (0.36 * n_groups + 0.9) * nrows))
+    z = stats.norm.ppf(0.5 + hdi_prob / 2)
+    off = 0.22 if with_index else 0.15
+    for ax, pred in zip(axes.ravel(), preds, strict=False):
+        t = table[table["predictor"] == pred]
+        y = np.arange(len(t))[::-1]
+        ax.errorbar(t["latent_mean"], y + off, fmt="o", ms=3, color=LATENT, capsize=2,
+                    xerr=[t["latent_mean"] - t["latent_lower"],
+                          t["latent_upper"] - t["latent_mean"]], label="latent")
+        if with_index:
+            ax.errorbar(t["index_mean"], y, xerr=z * t["index_sd"], fmt="D", ms=3,
+                        color=INDEX, capsize=2, label="index, Bayesian")
+        ax.errorbar(t["ols_beta"], y - off, xerr=z * t["ols_se"], fmt="s", ms=3, color=OLS,
+                    mfc="white", capsize=2, label="index, OLS")
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_yticks(y, t["group"].astype(str), fontsize=8)
+        att = np.sign(t["latent_mean"]) * (t["latent_mean"] - t["ols_beta"])
+        ax.set_title(f"{pred} (attenuation {att.mean():+.2f})", fontsize=9, loc="left")
+    for ax in axes.ravel()[len(preds):]:
+        ax.set_visible(False)
+    axes[0, 0].legend(fontsize=6, loc="best")
+    fig.suptitle(title or f"Latent slopes beside the indexes ({hdi_prob:.0%} intervals)",
+                 fontsize=10, x=0.01, ha="left")
+    if verdict and not verdict.startswith("Converged"):
+        fig.text(0.01, 0.005, verdict, color="red", fontsize=8)
     fig.tight_layout()
     return fig

@@ -19,12 +19,12 @@ from ..classical.tables import paper_layout, tables
 from ..country import country_means
 from ..errors import ConvergenceWarning
 from ..fit import data_fingerprint, fit
-from ..spec.spec import Sampler, load_spec
+from ..spec.spec import Sampler, Spec, load_spec
 from ..summaries.tables import compare_layout
 from ..survey.survey import Survey
 from .html import HtmlReport
 
-__all__ = ["replicate", "REGRESSION_SPECS"]
+__all__ = ["replicate", "REGRESSION_SPECS", "LATENT_SPECS"]
 
 #: Seed of the mediation bootstrap in the report.
 BOOT_SEED = 20080401
@@ -35,6 +35,8 @@ log = logging.getLogger("coprod_bayes")
 REGRESSION_SPECS = ["table2_individual", "table3_collective", "pooled_individual",
                     "pooled_collective", "policy_areas"]
 MEAN_INDEXES = ["individual", "collective", "coproduction"]
+#: Tables 2-3 on the latent scale (``replicate(latent=True)``).
+LATENT_SPECS = ["latent_individual", "latent_collective"]
 #: The specs whose model checks (prior and posterior predictive, LOO of pooling) are reported.
 CHECKED_SPECS = ["table2_individual", "table3_collective"]
 
@@ -77,7 +79,8 @@ def _rows_used(rows, by_area: bool) -> str:
 
 def replicate(survey: Survey, out: str | Path, quick: bool = False,
               specs: list[str] | None = None, mediation: bool = True,
-              panels: Survey | bool | None = None, latent_mediation: bool = False) -> dict:
+              panels: Survey | bool | None = None, latent_mediation: bool = False,
+              latent: bool = False) -> dict:
     """Run every built-in analysis on ``survey`` and write ``out/report.html``.
 
     Parameters
@@ -102,6 +105,12 @@ def replicate(survey: Survey, out: str | Path, quick: bool = False,
         time: on the embedded survey at the spec's 4,000 draws per chain 1,221 s for the
         collective and 1,614 s for the individual outcome on 2 cores (both converged;
         docs/mediation.md).
+    latent : bool, default False
+        Also fit the latent specs (:data:`LATENT_SPECS`: Tables 2-3 with every construct a
+        latent variable measured by its items) and set their standardised slopes beside
+        OLS on the indexes and the index-based Bayesian betas (the attenuation), table and
+        figure. Off by default for its time: about 11 minutes a spec on 2 cores
+        (docs/sem.md).
     panels : Survey or bool, optional
         The 2011 UK panels wave for the nudge experiment and the combined-waves section. By
         default (None) the simulated 2011 wave (seed 0) when ``survey`` is simulated, else
@@ -170,6 +179,8 @@ def replicate(survey: Survey, out: str | Path, quick: bool = False,
 
     if mediation:
         _mediation_section(rep, survey, out, sampler_opts, timings, fits)
+    if latent:
+        _latent_section(rep, survey, out, sampler_opts, timings, fits, classical)
     if latent_mediation:
         _latent_mediation_section(rep, survey, out, sampler_opts, timings, fits)
 
@@ -326,6 +337,59 @@ def _latent_mediation_section(rep, survey, out, sampler_opts, timings, fits,
                       "efficacy, attenuated by their unreliability) beside the latent effect; "
                       "ratio = latent / index.")
         rep.table(both.round(3), index=False)
+
+
+def _index_twin(spec, fits: dict):
+    """The index-based fit in ``fits`` that a latent spec answers on the latent scale: the
+    same outcome, group and predictors, person level (None if the report has none)."""
+    for f in fits.values():
+        other = getattr(f, "spec", None)
+        if (isinstance(other, Spec) and other.measurement != "latent"
+                and other.level != "area" and other.outcome == spec.outcome
+                and other.group == spec.group
+                and set(other.predictors) == set(spec.predictors)):
+            return f
+    return None
+
+
+def _latent_section(rep, survey, out, sampler_opts, timings, fits, classical,
+                    specs=LATENT_SPECS) -> None:
+    """Tables 2-3 on the latent scale: each latent spec's standardised slopes beside OLS on
+    the indexes and the index-based Bayesian betas, with the attenuation, table and figure."""
+    from ..latent import fit_latent
+
+    rep.heading("Tables 2-3 on the latent scale: the attenuation of the sum scores")
+    rep.paragraph("Each construct a latent variable measured by its ordinal items (graded "
+                  "response, ordered logit, scalar invariance across countries), slopes "
+                  "varying by country with partial pooling; standardised slopes (latent "
+                  "variables at unit variance, demographics z-scored within country) beside "
+                  "OLS on the sum-score indexes and the index-based Bayesian betas. "
+                  "attenuation = sign(latent) x (latent - OLS): positive where OLS on the "
+                  "indexes is nearer zero (docs/sem.md).")
+    for spec in specs:
+        spec = load_spec(spec)
+        if sampler_opts:
+            spec = spec.with_sampler(**sampler_opts)
+        with _timed_and_logged(timings, spec.name):
+            f = fit_latent(spec, survey)
+        fits[spec.name] = f
+        f.save(out / "fits" / f"{spec.name}.nc")
+        cmp = f.compare(classical, index_fit=_index_twin(spec, fits))
+        cmp.to_csv(out / "tables" / f"{spec.name}_compare.csv", index=False)
+        rep.heading(spec.name, 3)
+        rep.paragraph(spec.description)
+        rep.verdict(f.verdict.headline)
+        rep.paragraph(f"Respondents used: {f.n} ({f.n_excluded} without every demographic "
+                      f"not used; gaps in the items kept). Fitted in {timings[spec.name]:.0f} s.")
+        cols = [c for c in ("group", "predictor", "latent_mean", "latent_lower",
+                            "latent_upper", "index_mean", "ols_beta", "attenuation")
+                if c in cmp.columns]
+        rep.table(cmp[cols].round(3), index=False)
+        fig = plot.attenuation(cmp, title=f"{spec.name}: latent (blue) beside the indexes",
+                               verdict=f.verdict.headline)
+        fig.savefig(out / "figures" / f"{spec.name}_attenuation.png", dpi=90)
+        rep.figure(fig, f"{spec.name} attenuation")
+        plt.close(fig)
 
 
 def _nudge_section(rep, survey, panels, out, sampler_opts, timings, fits) -> None:
