@@ -21,8 +21,8 @@ from .sem import SemFit, cfa, compare_loo, sem
 from .spec import Spec, load_spec
 from .survey import Codebook, Survey, load_codebook, read_survey
 from .survey.combine import combine
-from .waves import wave_effects, wave_invariance
 from .survey.simulate import simulate
+from .waves import wave_effects, wave_invariance
 
 __version__ = "0.1.0"
 

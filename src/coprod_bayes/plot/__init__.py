@@ -1,8 +1,8 @@
 """Figures, each a function that reads a fit (or a check's frame) and returns a matplotlib
 Figure."""
 
-from .experiment import nudge_effects
 from .checks import model_comparison, posterior_predictive, prior_predictive
+from .experiment import nudge_effects
 from .figures import area_slopes, country_means, rankings, slopes, slopes_grid
 from .latent import attenuation, item_curves
 from .mediation import mediation_forest, mediation_paths, mediation_shrinkage

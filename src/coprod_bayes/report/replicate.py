@@ -394,8 +394,7 @@ def _latent_section(rep, survey, out, sampler_opts, timings, fits, classical,
 
 def _nudge_section(rep, survey, panels, out, sampler_opts, timings, fits) -> None:
     """The 2011 UK panels: the 2x2 nudge experiment beside OLS, and the waves combined."""
-    from ..experiment import (experiment_layout, fit_experiment, ols_experiment,
-                              planted_contrasts)
+    from ..experiment import experiment_layout, fit_experiment, ols_experiment, planted_contrasts
     from ..survey.combine import combine
 
     spec = load_spec("nudge_experiment")
