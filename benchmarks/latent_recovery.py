@@ -10,7 +10,8 @@ Prints, per seed: the share of parameters whose posterior mean is within 2 poste
 the truth, by kind (loadings, thresholds, group latent means and SDs, correlations, paths,
 covariate effects, standardised paths) and in all, the largest |z|, wall time and verdict.
 Then, per group and predictor, the true standardised slope, the latent model's posterior
-mean (and SD, ``lat_sd``) and OLS on the indexes, averaged over seeds: ``lat_bias`` and ``ols_bias``. Goals
+mean (and SD, ``lat_sd``) and OLS on the indexes, averaged over seeds: ``lat_bias`` and
+``ols_bias``. Goals
 (issue 5): >= 90% of parameters within 2 SDs; the latent slopes within 0.03 of the truth
 (on average over seeds) wherever OLS is attenuated by 0.05 or more.
 """
