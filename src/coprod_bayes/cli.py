@@ -191,7 +191,7 @@ def replicate(
              "(about 47 minutes for both outcomes on 2 cores).")] = False,
     latent: Annotated[bool, typer.Option(
         help="Also Tables 2-3 on the latent scale (latent_individual, latent_collective) "
-             "beside OLS on the indexes: the attenuation (about 11 minutes a spec on 2 "
+             "beside OLS on the indexes: the attenuation (about 28 minutes for both on 2 "
              "cores).")] = False,
 ) -> None:
     """The main job: classical tables, every built-in spec, comparisons, plots and an HTML

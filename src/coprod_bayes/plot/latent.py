@@ -11,10 +11,11 @@ import numpy as np  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from ..errors import SpecError  # noqa: E402
+from .figures import BAYES, OLS  # noqa: E402
 
 __all__ = ["item_curves", "item_curve_values", "attenuation"]
 
-LATENT, INDEX, OLS = "#1f5f8b", "#7f7f7f", "#c0504d"
+INDEX = "#7f7f7f"
 
 
 def item_curve_values(fit, item: str, group=None, grid=None,
@@ -177,7 +178,7 @@ def attenuation(table, hdi_prob: float = 0.9, ncols: int = 3, title: str = "",
     for ax, pred in zip(axes.ravel(), preds, strict=False):
         t = table[table["predictor"] == pred]
         y = np.arange(len(t))[::-1]
-        ax.errorbar(t["latent_mean"], y + off, fmt="o", ms=3, color=LATENT, capsize=2,
+        ax.errorbar(t["latent_mean"], y + off, fmt="o", ms=3, color=BAYES, capsize=2,
                     xerr=[t["latent_mean"] - t["latent_lower"],
                           t["latent_upper"] - t["latent_mean"]], label="latent")
         if with_index:

@@ -109,8 +109,8 @@ def replicate(survey: Survey, out: str | Path, quick: bool = False,
         Also fit the latent specs (:data:`LATENT_SPECS`: Tables 2-3 with every construct a
         latent variable measured by its items) and set their standardised slopes beside
         OLS on the indexes and the index-based Bayesian betas (the attenuation), table and
-        figure. Off by default for its time: about 11 minutes a spec on 2 cores
-        (docs/sem.md).
+        figure. Off by default for its time: on the embedded survey 625 s for
+        latent_collective and 1,040 s for latent_individual on 2 cores (docs/sem.md).
     panels : Survey or bool, optional
         The 2011 UK panels wave for the nudge experiment and the combined-waves section. By
         default (None) the simulated 2011 wave (seed 0) when ``survey`` is simulated, else
@@ -356,8 +356,6 @@ def _latent_section(rep, survey, out, sampler_opts, timings, fits, classical,
                     specs=LATENT_SPECS) -> None:
     """Tables 2-3 on the latent scale: each latent spec's standardised slopes beside OLS on
     the indexes and the index-based Bayesian betas, with the attenuation, table and figure."""
-    from ..latent import fit_latent
-
     rep.heading("Tables 2-3 on the latent scale: the attenuation of the sum scores")
     rep.paragraph("Each construct a latent variable measured by its ordinal items (graded "
                   "response, ordered logit, scalar invariance across countries), slopes "
@@ -368,10 +366,8 @@ def _latent_section(rep, survey, out, sampler_opts, timings, fits, classical,
                   "indexes is nearer zero (docs/sem.md).")
     for spec in specs:
         spec = load_spec(spec)
-        if sampler_opts:
-            spec = spec.with_sampler(**sampler_opts)
         with _timed_and_logged(timings, spec.name):
-            f = fit_latent(spec, survey)
+            f = fit(spec, survey, **sampler_opts)
         fits[spec.name] = f
         f.save(out / "fits" / f"{spec.name}.nc")
         cmp = f.compare(classical, index_fit=_index_twin(spec, fits))
