@@ -4,7 +4,8 @@ fitted, and compared with the truth (:func:`coprod_bayes.recovery.latent_truth`)
 several seeds; beside them OLS on the indexes.
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/latent_recovery.py \
-        [--spec latent_collective] [--seeds 3] [--n-per-country N] [--draws 1000]
+        [--spec latent_collective] [--seeds 3] [--first-seed 0] [--n-per-country N]
+        [--draws 1000] [--save DIR] [--load DIR ...]
 
 Prints, per seed: the share of parameters whose posterior mean is within 2 posterior SDs of
 the truth, by kind (loadings, thresholds, group latent means and SDs, correlations, paths,
@@ -14,6 +15,14 @@ mean (and SD, ``lat_sd``) and OLS on the indexes, averaged over seeds: ``lat_bia
 ``ols_bias``. Goals
 (issue 5): >= 90% of parameters within 2 SDs; the latent slopes within 0.03 of the truth
 (on average over seeds) wherever OLS is attenuated by 0.05 or more.
+
+``--save DIR`` writes each seed's comparison (``seed-K.csv``: every parameter, and
+``slopes-K.csv``: the outcome's standardised slopes beside OLS) so that runs of other
+seeds (``--first-seed``) can be pooled: ``--load DIR [DIR ...]`` prints the summary of
+every seed saved there without fitting (with ``--seeds 0``). Beside each slope's average
+bias the summary prints its Monte Carlo standard error over seeds (``bias_se``, the SD of
+the seeds' errors over the square root of their number): a bias is told from noise only
+where ``bias_se`` is well below 0.03.
 """
 
 from __future__ import annotations
@@ -41,6 +50,9 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--n-per-country", type=int, default=None)
     ap.add_argument("--draws", type=int, default=None)
+    ap.add_argument("--first-seed", type=int, default=0)
+    ap.add_argument("--save", default=None, help="a folder for each seed's comparison (CSV)")
+    ap.add_argument("--load", nargs="*", default=[], help="folders written by --save")
     args = ap.parse_args()
     spec = load_spec(args.spec)
     if args.draws:
@@ -48,7 +60,13 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
           f"spec {spec.name}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
     std_rows, all_rows = [], []
-    for seed in range(args.seeds):
+    for d in args.load:
+        for f in sorted(os.listdir(d)):
+            if f.startswith("seed-"):
+                all_rows.append(pd.read_csv(os.path.join(d, f), dtype={"group": str}))
+            elif f.startswith("slopes-"):
+                std_rows.append(pd.read_csv(os.path.join(d, f), dtype={"group": str}))
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         survey = cb.simulate(n_per_country=args.n_per_country, seed=1000 + seed,
                              person_level=True)
         t0 = time.time()
@@ -74,9 +92,13 @@ def main() -> None:
         std["predictor"] = std["parameter"].str.split("~").str[1]
         std = std.merge(ols.astype({"group": str}), on=["group", "predictor"], how="left")
         std_rows.append(std)
+        if args.save:
+            os.makedirs(args.save, exist_ok=True)
+            rec.to_csv(os.path.join(args.save, f"seed-{seed}.csv"), index=False)
+            std.to_csv(os.path.join(args.save, f"slopes-{seed}.csv"), index=False)
     rec = pd.concat(all_rows)
-    print(f"\nall seeds: {rec['within_2sd'].mean():.1%} of {len(rec)} parameters within 2 "
-          f"posterior SDs of the truth (goal >= 90%)")
+    print(f"\nall seeds ({rec['seed'].nunique()}): {rec['within_2sd'].mean():.1%} of {len(rec)} "
+          f"parameters within 2 posterior SDs of the truth (goal >= 90%)")
     std = pd.concat(std_rows)
     std["lat_err"] = std["post_mean"] - std["truth"]
     std["ols_err"] = std["beta"] - std["truth"]
@@ -84,15 +106,18 @@ def main() -> None:
     agg = std.groupby(["group", "predictor"], sort=False).agg(
         truth=("truth", "mean"), latent=("post_mean", "mean"), lat_sd=("post_sd", "mean"),
         ols=("beta", "mean"),
-        lat_bias=("lat_err", "mean"), ols_bias=("ols_err", "mean"),
-        ols_att=("ols_att", "mean")).reset_index()
+        lat_bias=("lat_err", "mean"), bias_se=("lat_err", "std"), ols_bias=("ols_err", "mean"),
+        ols_att=("ols_att", "mean"), seeds=("seed", "nunique")).reset_index()
+    agg["bias_se"] /= np.sqrt(agg["seeds"])
     pd.set_option("display.width", 160)
     print(agg.round(3).to_string(index=False))
     att = agg[agg["ols_att"] >= 0.05]
     ok = (att["lat_bias"].abs() <= 0.03).mean() if len(att) else float("nan")
     print(f"\nwhere OLS is attenuated by >= 0.05 ({len(att)} slopes): latent slope within "
           f"0.03 of the truth on average over seeds in {ok:.0%}; mean |bias| latent "
-          f"{att['lat_bias'].abs().mean():.3f}, OLS {att['ols_bias'].abs().mean():.3f}")
+          f"{att['lat_bias'].abs().mean():.3f}, OLS {att['ols_bias'].abs().mean():.3f}; median "
+          f"Monte Carlo SE of a slope's bias {att['bias_se'].median():.3f} over "
+          f"{int(agg['seeds'].max())} seeds")
 
 
 if __name__ == "__main__":
