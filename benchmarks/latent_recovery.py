@@ -5,7 +5,7 @@ several seeds; beside them OLS on the indexes.
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/latent_recovery.py \
         [--spec latent_collective] [--seeds 3] [--first-seed 0] [--n-per-country N]
-        [--draws 1000] [--save DIR] [--load DIR ...]
+        [--draws 1000] [--pooling none] [--save DIR] [--load DIR ...]
 
 Prints, per seed: the share of parameters whose posterior mean is within 2 posterior SDs of
 the truth, by kind (loadings, thresholds, group latent means and SDs, correlations, paths,
@@ -51,14 +51,19 @@ def main() -> None:
     ap.add_argument("--n-per-country", type=int, default=None)
     ap.add_argument("--draws", type=int, default=None)
     ap.add_argument("--first-seed", type=int, default=0)
+    ap.add_argument("--pooling", default=None, choices=["none", "partial", "complete"],
+                    help="the outcome's slopes across groups (default: the spec's)")
     ap.add_argument("--save", default=None, help="a folder for each seed's comparison (CSV)")
     ap.add_argument("--load", nargs="*", default=[], help="folders written by --save")
     args = ap.parse_args()
     spec = load_spec(args.spec)
     if args.draws:
         spec = replace(spec, sampler=replace(spec.sampler, draws=args.draws))
+    if args.pooling:
+        spec = replace(spec, pooling=args.pooling)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-          f"spec {spec.name}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
+          f"spec {spec.name}, pooling {spec.pooling}; "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
     std_rows, all_rows = [], []
     for d in args.load:
         for f in sorted(os.listdir(d)):
@@ -103,21 +108,37 @@ def main() -> None:
     std["lat_err"] = std["post_mean"] - std["truth"]
     std["ols_err"] = std["beta"] - std["truth"]
     std["ols_att"] = np.sign(std["truth"]) * (std["truth"] - std["beta"])
+    std["lat_sq"] = std["lat_err"] ** 2
+    std["ols_sq"] = std["ols_err"] ** 2
     agg = std.groupby(["group", "predictor"], sort=False).agg(
         truth=("truth", "mean"), latent=("post_mean", "mean"), lat_sd=("post_sd", "mean"),
         ols=("beta", "mean"),
-        lat_bias=("lat_err", "mean"), bias_se=("lat_err", "std"), ols_bias=("ols_err", "mean"),
+        lat_bias=("lat_err", "mean"), bias_se=("lat_err", "std"), lat_rmse=("lat_sq", "mean"),
+        ols_bias=("ols_err", "mean"), ols_rmse=("ols_sq", "mean"),
         ols_att=("ols_att", "mean"), seeds=("seed", "nunique")).reset_index()
     agg["bias_se"] /= np.sqrt(agg["seeds"])
+    agg["lat_rmse"] = np.sqrt(agg["lat_rmse"])
+    agg["ols_rmse"] = np.sqrt(agg["ols_rmse"])
     pd.set_option("display.width", 160)
     print(agg.round(3).to_string(index=False))
     att = agg[agg["ols_att"] >= 0.05]
     ok = (att["lat_bias"].abs() <= 0.03).mean() if len(att) else float("nan")
     print(f"\nwhere OLS is attenuated by >= 0.05 ({len(att)} slopes): latent slope within "
           f"0.03 of the truth on average over seeds in {ok:.0%}; mean |bias| latent "
-          f"{att['lat_bias'].abs().mean():.3f}, OLS {att['ols_bias'].abs().mean():.3f}; median "
+          f"{att['lat_bias'].abs().mean():.3f}, OLS {att['ols_bias'].abs().mean():.3f}; root mean "
+          f"square error latent {np.sqrt((att['lat_rmse'] ** 2).mean()):.3f}, OLS "
+          f"{np.sqrt((att['ols_rmse'] ** 2).mean()):.3f}; median "
           f"Monte Carlo SE of a slope's bias {att['bias_se'].median():.3f} over "
           f"{int(agg['seeds'].max())} seeds")
+
+    # partial pooling shrinks each group's slope toward the groups' mean: its signature is a
+    # bias that falls with the truth's distance above that mean
+    dev = agg["truth"] - agg.groupby("predictor")["truth"].transform("mean")
+    r = np.corrcoef(dev, agg["lat_bias"])[0, 1]
+    print(f"all {len(agg)} slopes: root mean square error latent "
+          f"{np.sqrt((agg['lat_rmse'] ** 2).mean()):.3f}, OLS "
+          f"{np.sqrt((agg['ols_rmse'] ** 2).mean()):.3f}; correlation of the latent bias with "
+          f"the truth's deviation from the groups' mean truth {r:.2f}")
 
 
 if __name__ == "__main__":
