@@ -269,5 +269,11 @@ def test_replicate_latent_section_sets_latent_slopes_beside_the_indexes(tmp_path
 
     assert html_lib.escape(f.verdict.headline) in text and "latent scale" in text
     assert (tmp_path / "figures" / "latent_collective_attenuation.png").exists()
-    assert (tmp_path / "fits" / "latent_collective.nc").exists()
+    # the saved fit reads back as the same latent spec's fit: spec, exclusions and the
+    # comparison with OLS and the index-based fit
+    again = cb.load_fit(tmp_path / "fits" / "latent_collective.nc")
+    assert again.spec == f.spec and again.syntax == f.syntax and again.n_excluded == f.n_excluded
+    pd.testing.assert_frame_equal(again.excluded, f.excluded, check_dtype=False)
+    pd.testing.assert_frame_equal(again.compare(classical, index_fit=index),
+                                  f.compare(classical, index_fit=index))
     assert timings["latent_collective"] > 0

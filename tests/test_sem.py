@@ -170,3 +170,28 @@ def test_variance_statements_the_engine_would_ignore_are_refused(cfa_data):
         cb.cfa("f =~ x1 + x2 + x3\nf ~~ f", cfa_data)
     with pytest.raises(cb.SpecError, match=r"line 2: x1 ~~ 0.5\*x1: fixed residual variances"):
         cb.cfa("f =~ x1 + x2 + x3\nx1 ~~ 0.5*x1", cfa_data)
+
+
+def test_a_saved_closed_form_fit_reads_back(cfa_fit, tmp_path):
+    """The closed-form engine's data (the indicators' frame, mean and covariance) survive
+    the round trip, so the chi-square PPP and the summaries are equal."""
+    again = cb.load_fit(cfa_fit.save(tmp_path / "cfa.nc"))
+    assert not again.latent_engine and again.model == cfa_fit.model
+    np.testing.assert_array_equal(again.data.cov, cfa_fit.data.cov)
+    pd.testing.assert_frame_equal(again.data.frame, cfa_fit.data.frame)
+    pd.testing.assert_frame_equal(again.summary(), cfa_fit.summary())
+    pd.testing.assert_frame_equal(again.reliability(), cfa_fit.reliability())
+    a, b = again.ppp(draws=20, seed=1), cfa_fit.ppp(draws=20, seed=1)
+    for k in a:
+        pd.testing.assert_frame_equal(a[k], b[k])
+
+
+def test_a_file_without_sem_data_is_refused(cfa_fit, tmp_path):
+    """A file whose posterior says "sem" but holds no data group (e.g. written by an older
+    version) is refused by name, not half-read."""
+    path = tmp_path / "old.nc"
+    idata = cfa_fit.idata.copy()
+    idata.posterior.attrs["coprod_kind"] = "sem"
+    idata.to_netcdf(str(path))
+    with pytest.raises(cb.SpecError, match="old.nc: not a SEM fit"):
+        cb.load_fit(path)

@@ -414,3 +414,27 @@ def test_shared_correlations_are_one_matrix_for_every_group():
     np.testing.assert_allclose(chol, np.broadcast_to(chol[0], chol.shape))
     assert abs(chol[0, 1, 0]) > 1e-3
     assert np.ptp(sd[:, 0]) > 1e-3
+
+
+def test_a_saved_fit_reads_back_with_the_same_answers(grouped_fit, tmp_path):
+    """SemFit.save then cb.load_fit: the posterior, the data as the engine read them (row
+    labels, groups, weights, the items' observed levels) and so every summary, the weighted
+    latent means, the factor scores and the ordinal PPP (same seed) are equal."""
+    df, fit = grouped_fit
+    path = fit.save(tmp_path / "grouped.nc")
+    again = cb.load_fit(path)
+    assert isinstance(again, cb.SemFit) and "coprod_data" not in again.idata.groups()
+    assert again.verdict == fit.verdict and again.link == fit.link
+    assert again.invariance == fit.invariance and again.groups == fit.groups
+    assert again.model == fit.model and again.data.levels == fit.data.levels
+    assert again.data.index.equals(fit.data.index)
+    np.testing.assert_array_equal(again.data.weights, fit.data.weights)
+    pd.testing.assert_frame_equal(again.summary(), fit.summary())
+    pd.testing.assert_frame_equal(again.codebook(), fit.codebook())
+    pd.testing.assert_frame_equal(again.latent_means(), fit.latent_means())
+    pd.testing.assert_frame_equal(again.factor_scores(), fit.factor_scores())
+    pd.testing.assert_frame_equal(again.standardized_solution(), fit.standardized_solution())
+    a, b = again.ppp(draws=20, seed=1), fit.ppp(draws=20, seed=1)
+    assert a.keys() == b.keys()
+    for k in a:
+        pd.testing.assert_frame_equal(a[k], b[k])

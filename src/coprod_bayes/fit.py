@@ -507,17 +507,20 @@ class Fit:
 
 
 def load_fit(path: str | Path) -> Fit:
-    """Read a fit written by :meth:`Fit.save`; its summaries equal the original's.
+    """Read a fit written by :meth:`Fit.save` or :meth:`~coprod_bayes.SemFit.save`; its
+    summaries equal the original's.
 
     Parameters
     ----------
     path : str or Path
-        A netCDF file written by :meth:`Fit.save`.
+        A netCDF file written by :meth:`Fit.save` or :meth:`~coprod_bayes.SemFit.save`.
 
     Returns
     -------
-    Fit
-        With the stored posterior, spec, data fingerprint, verdict and rows.
+    Fit or SemFit
+        A :class:`Fit` with the stored posterior, spec, data fingerprint, verdict and rows;
+        or, for a SEM or latent spec's fit, a :class:`~coprod_bayes.SemFit` (see
+        :func:`coprod_bayes.sem.load_sem_fit`).
 
     Raises
     ------
@@ -534,6 +537,10 @@ def load_fit(path: str | Path) -> Fit:
     """
     idata = az.from_netcdf(str(path))
     attrs = idata.posterior.attrs
+    if attrs.get("coprod_kind") == "sem":
+        from .sem import load_sem_fit
+
+        return load_sem_fit(path, idata)
     if "coprod_spec" not in attrs:
         raise SpecError(f"{path}: not a coprod_bayes fit (no spec stored in it)")
     spec = Spec.from_dict(json.loads(attrs["coprod_spec"]), where=str(path))

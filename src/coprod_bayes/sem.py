@@ -641,33 +641,48 @@ class SemFit:
         return attenuation(self, _classical_table(classical, self.spec), index_fit, hdi_prob)
 
     def save(self, path):
-        """Write the fit's InferenceData to netCDF, with the model syntax and verdict as
-        attributes of its posterior.
+        """Write the fit to one netCDF file: the posterior (the respondents' latent scores
+        ``z`` included), the model syntax, the convergence verdict, the link, the invariance,
+        the data as the engine read them and, for a latent spec's fit, the spec and the
+        excluded respondents. Read it back with :func:`coprod_bayes.load_fit`.
 
-        Everything in ``idata`` is written, the respondents' latent scores (``z``) included.
-        The syntax stored (``coprod_model``) is the ``syntax`` attribute that
-        :func:`coprod_bayes.fit` sets for a latent spec; a fit of :func:`sem` has none and
-        stores ``""``. The attributes are set on ``self.idata`` itself.
+        The attributes are set on ``self.idata`` itself (a copy of the posterior would
+        double the memory of a fit with thousands of respondents' scores); the data go to a
+        group of their own, ``coprod_data``.
 
         Parameters
         ----------
         path : str or Path
-            The file to write (``.nc``).
+            The file to write (``.nc``); an existing file is overwritten.
 
         Returns
         -------
         Path
-            ``path``; read it with :func:`arviz.from_netcdf`.
+            ``path``.
+
+        Examples
+        --------
+        >>> path = fit.save("latent_collective.nc")  # doctest: +SKIP
+        >>> cb.load_fit(path).summary().equals(fit.summary())  # doctest: +SKIP
+        True
         """
         import json
         from dataclasses import asdict
         from pathlib import Path
 
         path = Path(path)
-        idata = self.idata
-        idata.posterior.attrs["coprod_model"] = getattr(self, "syntax", "") or ""
-        idata.posterior.attrs["coprod_verdict"] = json.dumps(asdict(self.verdict))
-        idata.to_netcdf(str(path))
+        attrs = self.idata.posterior.attrs
+        attrs["coprod_kind"] = "sem"
+        attrs["coprod_model"] = self.model.source or getattr(self, "syntax", "") or ""
+        attrs["coprod_verdict"] = json.dumps(asdict(self.verdict))
+        attrs["coprod_link"] = self.link
+        attrs["coprod_invariance"] = self.invariance or ""
+        spec = getattr(self, "spec", None)
+        if spec is not None:
+            attrs["coprod_spec"] = json.dumps(spec.to_dict())
+            attrs["coprod_excluded"] = self.excluded.to_json(orient="split")
+        self.idata.to_netcdf(str(path))
+        _data_to_dataset(self.data).to_netcdf(str(path), mode="a", group="coprod_data")
         return path
 
     # ------------------------------------------------------------------ model fit
@@ -1233,6 +1248,114 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         warnings.warn(f"sem: {verdict.headline}", ConvergenceWarning, stacklevel=2)
     return SemFit(idata, syntax, verdict, data_, link=link,
                   invariance=invariance if not closed else None)
+
+
+def _json_value(v):
+    """numpy scalars as Python numbers, anything else as its text (JSON's fallback)."""
+    return v.item() if isinstance(v, np.generic) else str(v)
+
+
+def _data_to_dataset(data):
+    """The engine's data (:class:`LatentData` or :class:`SemData`) as an xarray Dataset:
+    arrays as variables (their own dimensions), the rest as JSON attributes."""
+    import json
+    from dataclasses import fields
+
+    import xarray as xr
+
+    out, meta = {}, {}
+    for f in fields(data):
+        v = getattr(data, f.name)
+        if isinstance(v, np.ndarray):
+            out[f.name] = ([f"{f.name}_{k}" for k in range(v.ndim)], v)
+        elif isinstance(v, pd.Index):
+            values = np.asarray(v)
+            as_text = values.dtype.kind not in "iufb"
+            out[f.name] = ([f"{f.name}_0"], values.astype(str) if as_text else values)
+            meta["index_as_text"] = as_text
+            meta["index_name"] = v.name
+        elif isinstance(v, pd.DataFrame):
+            meta[f.name] = v.to_json(orient="split")
+        else:
+            meta[f.name] = v
+    meta["kind"] = type(data).__name__
+    return xr.Dataset(out, attrs={"coprod_meta": json.dumps(meta, default=_json_value)})
+
+
+def _data_from_dataset(ds):
+    """Inverse of :func:`_data_to_dataset`."""
+    import io
+    import json
+    from dataclasses import fields
+
+    from .engines.sem_normal import SemData
+
+    meta = json.loads(ds.attrs["coprod_meta"])
+    cls = {"LatentData": LatentData, "SemData": SemData}[meta.pop("kind")]
+    as_text, name = meta.pop("index_as_text", False), meta.pop("index_name", None)
+    values = {}
+    for f in fields(cls):
+        if f.name in ds:
+            v = ds[f.name].to_numpy()
+            values[f.name] = pd.Index(v.astype(object) if as_text else v, name=name) \
+                if f.name == "index" else v
+        elif f.name == "frame":
+            values[f.name] = pd.read_json(io.StringIO(meta[f.name]), orient="split",
+                                          dtype=False)
+        elif f.name in meta:
+            values[f.name] = meta[f.name]
+    return cls(**values)
+
+
+def load_sem_fit(path, idata=None) -> SemFit:
+    """Read a fit written by :meth:`SemFit.save` (``cb.load_fit`` calls this for such a
+    file); its summaries equal the original's.
+
+    Parameters
+    ----------
+    path : str or Path
+        A netCDF file written by :meth:`SemFit.save`.
+    idata : arviz.InferenceData, optional
+        The file's InferenceData if already read (by ``load_fit``).
+
+    Returns
+    -------
+    SemFit
+        With the stored posterior, model syntax, verdict, link, invariance and data; for a
+        latent spec's fit also ``spec``, ``syntax``, ``excluded`` and ``n_excluded``.
+
+    Raises
+    ------
+    SpecError
+        If the file holds no SEM fit of coprod_bayes (older files, written before the data
+        were stored, cannot be read back as a fit: open them with
+        :func:`arviz.from_netcdf`).
+    """
+    import io
+    import json
+
+    import xarray as xr
+
+    from .spec.spec import Spec
+
+    idata = az.from_netcdf(str(path)) if idata is None else idata
+    attrs = idata.posterior.attrs
+    if attrs.get("coprod_kind") != "sem" or "coprod_data" not in idata.groups():
+        raise SpecError(f"{path}: not a SEM fit written by SemFit.save of this version (no "
+                        "data stored in it); arviz.from_netcdf reads its posterior")
+    data = _data_from_dataset(xr.load_dataset(str(path), group="coprod_data"))
+    delattr(idata, "coprod_data")
+    v = json.loads(attrs["coprod_verdict"])
+    v["problems"] = tuple(v["problems"])
+    fit = SemFit(idata, parse_model(attrs["coprod_model"]), Verdict(**v), data,
+                 link=attrs["coprod_link"], invariance=attrs["coprod_invariance"] or None)
+    if "coprod_spec" in attrs:
+        fit.spec = Spec.from_dict(json.loads(attrs["coprod_spec"]), where=str(path))
+        fit.syntax = attrs["coprod_model"]
+        fit.excluded = pd.read_json(io.StringIO(attrs["coprod_excluded"]), orient="split",
+                                    dtype=False)
+        fit.n_excluded = int(len(fit.excluded))
+    return fit
 
 
 def compare_loo(fits: dict[str, SemFit], draws: int = 200, points: int = 128,
