@@ -51,10 +51,14 @@ def _example(name: str):
 
 @pytest.mark.parametrize("script", [p for p in EXAMPLES if p.stem not in IN_PROCESS],
                          ids=[p.stem for p in EXAMPLES if p.stem not in IN_PROCESS])
-def test_example_runs(script):
-    r = subprocess.run([sys.executable, str(script), "--quick"], cwd=ROOT, capture_output=True,
-                       text=True, timeout=600)
+def test_example_runs(script, tmp_path):
+    # run in a folder of its own: an example may write its table and figure into the cwd
+    r = subprocess.run([sys.executable, str(script), "--quick"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
+    if script.stem == "table3_from_python":
+        assert (tmp_path / "table3.md").read_text().count("|") > 50
+        assert (tmp_path / "table3_efficacy.png").stat().st_size > 10_000
 
 
 def test_lavaan_example_recovers_what_it_simulated(monkeypatch):
