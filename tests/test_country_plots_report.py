@@ -273,7 +273,7 @@ def test_replicate_latent_section_sets_latent_slopes_beside_the_indexes(tmp_path
     # comparison with OLS and the index-based fit
     again = cb.load_fit(tmp_path / "fits" / "latent_collective.nc")
     assert again.spec == f.spec and again.syntax == f.syntax and again.n_excluded == f.n_excluded
-    pd.testing.assert_frame_equal(again.excluded, f.excluded, check_dtype=False)
+    pd.testing.assert_frame_equal(again.excluded, f.excluded)
     pd.testing.assert_frame_equal(again.compare(classical, index_fit=index),
                                   f.compare(classical, index_fit=index))
     assert timings["latent_collective"] > 0

@@ -680,7 +680,8 @@ class SemFit:
         spec = getattr(self, "spec", None)
         if spec is not None:
             attrs["coprod_spec"] = json.dumps(spec.to_dict())
-            attrs["coprod_excluded"] = self.excluded.to_json(orient="split")
+            # "table" keeps the dtypes and index, also of an empty frame
+            attrs["coprod_excluded"] = self.excluded.to_json(orient="table")
         self.idata.to_netcdf(str(path))
         _data_to_dataset(self.data).to_netcdf(str(path), mode="a", group="coprod_data")
         return path
@@ -1352,8 +1353,10 @@ def load_sem_fit(path, idata=None) -> SemFit:
     if "coprod_spec" in attrs:
         fit.spec = Spec.from_dict(json.loads(attrs["coprod_spec"]), where=str(path))
         fit.syntax = attrs["coprod_model"]
-        fit.excluded = pd.read_json(io.StringIO(attrs["coprod_excluded"]), orient="split",
-                                    dtype=False)
+        text = attrs["coprod_excluded"]
+        fit.excluded = (pd.read_json(io.StringIO(text), orient="table")
+                        if text.startswith('{"schema"') else  # files of session 17: "split"
+                        pd.read_json(io.StringIO(text), orient="split", dtype=False))
         fit.n_excluded = int(len(fit.excluded))
     return fit
 
