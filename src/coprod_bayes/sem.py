@@ -1353,10 +1353,7 @@ def load_sem_fit(path, idata=None) -> SemFit:
     if "coprod_spec" in attrs:
         fit.spec = Spec.from_dict(json.loads(attrs["coprod_spec"]), where=str(path))
         fit.syntax = attrs["coprod_model"]
-        text = attrs["coprod_excluded"]
-        fit.excluded = (pd.read_json(io.StringIO(text), orient="table")
-                        if text.startswith('{"schema"') else  # files of session 17: "split"
-                        pd.read_json(io.StringIO(text), orient="split", dtype=False))
+        fit.excluded = pd.read_json(io.StringIO(attrs["coprod_excluded"]), orient="table")
         fit.n_excluded = int(len(fit.excluded))
     return fit
 
