@@ -73,6 +73,8 @@ def main() -> None:
     ap.add_argument("--correlations", default="group", choices=["group", "shared"])
     ap.add_argument("--scores", default=None, choices=["noncentred", "informed"],
                     help="default: the spec's own")
+    ap.add_argument("--anchor", default="average", choices=["average", "reference"],
+                    help="the location the sampler sees (build_latent_model's anchor)")
     ap.add_argument("--draws", type=int, default=None)
     ap.add_argument("--tune", type=int, default=None)
     ap.add_argument("--mass-matrix", default=None, choices=["diag", "low_rank"],
@@ -102,7 +104,8 @@ def main() -> None:
             model = build_latent_model(syntax, data, spec.invariance, vary_slopes=vary,
                                        free_slopes=free, origin=args.origin,
                                        correlations=args.correlations,
-                                       scores=args.scores or spec.scores)
+                                       scores=args.scores or spec.scores,
+                                       anchor=args.anchor)
             try:
                 idata, compile_s, sample_s = run(model, spec, sampler)
             except Exception as e:  # a sampler that does not install or run here
@@ -132,7 +135,7 @@ def main() -> None:
                 az.InferenceData(posterior=idata.posterior[keep],
                                  sample_stats=idata.sample_stats).to_netcdf(
                     f"{args.save}/{name}-{sampler}-{spec.sampler.mass_matrix}-{args.origin}-"
-                    f"{args.scores or spec.scores}.nc")
+                    f"{args.scores or spec.scores}-{args.anchor}.nc")
             np.seterr(all="ignore")
 
 

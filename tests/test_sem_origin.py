@@ -42,6 +42,16 @@ f3 ~ f2 + f1 + x2
 f1 ~ q*x + q*x2
 """
 
+# an outcome on two correlated exogenous latent variables (the average anchor whitens its
+# slopes) and a covariate
+WIDE = """
+f1 =~ a0 + a1 + a2
+f2 =~ b0 + b1 + b2 + c0
+f3 =~ d0 + d1 + d2
+f3 ~ f1 + f2 + x
+f1 ~ x
+"""
+
 
 def _frame(n=150, groups=3, seed=1):
     rng = np.random.default_rng(seed)
@@ -65,7 +75,7 @@ def _models(text, df, group="grp", **kw):
     syntax = parse_model(text)
     ordered = [c for c in df if c[0] in "abd" and c[1:].isdigit() and c in syntax.observed]
     data = prepare_latent(syntax, df, ordered, group)
-    return (build_latent_model(syntax, data, origin="population", **kw),
+    return (build_latent_model(syntax, data, origin="population", anchor="reference", **kw),
             build_latent_model(syntax, data, origin="sample", **kw))
 
 
@@ -82,7 +92,8 @@ def _check(old, new, seed=3, original=_original):
     old_vals = {v.name for v in old.value_vars}
     rel = [v for v in new.value_vars if v.name not in old_vals]
     assert rel, "the sample origin added no variables"
-    targets = [original(v.name) for v in rel]
+    # a new variable stands for one old variable or (a list) several
+    targets = [t for v in rel for t in np.atleast_1d(original(v.name))]
     outs = []
     for t, graph in zip(targets, new.replace_rvs_by_values([new[t] for t in targets]),
                         strict=True):
@@ -154,6 +165,55 @@ def test_degenerate_groups_keep_a_finite_density():
     assert np.isfinite(new.compile_logp()(new.initial_point()))
 
 
+@pytest.mark.parametrize("text,kw", [
+    (SYNTAX, {"invariance": "scalar", "free_slopes": ("f1",)}),
+    (SYNTAX, {"invariance": "approximate", "link": "probit"}),
+    (CHAIN, {"invariance": "scalar", "vary_slopes": ["f3"], "free_slopes": ("f2",)}),
+    (CHAIN, {"invariance": "scalar", "scores": "informed"}),
+    (WIDE, {"invariance": "scalar"}),
+    (WIDE, {"invariance": "scalar", "free_slopes": ("f3",), "scores": "informed"}),
+    (WIDE, {"invariance": "approximate", "vary_slopes": False}),
+], ids=["free-slopes", "approximate-probit", "chain-marker-labels", "informed",
+        "whitened-pooled", "whitened-free-informed", "whitened-equal"])
+def test_average_anchor_is_an_exact_change_of_variables(text, kw):
+    """anchor="average" samples the thresholds (intercepts) relative to the size-weighted
+    average of the groups' model-implied latent means, the other groups' means and log SDs
+    as deviations from their size-weighted average, loadings, means and slopes in the unit
+    of the groups' geometric mean SD, and an outcome's slopes on correlated exogenous latent
+    variables whitened. The linear maps of the means and log SDs have a constant Jacobian,
+    which the model leaves out, so at every point
+    logp_new(u) - logp_old(v(u)) = log|det dv/du| - (that constant)."""
+    df = _frame()
+    syntax = parse_model(text)
+    ordered = [c for c in df if c[0] in "abd" and c[1:].isdigit() and c in syntax.observed]
+    data = prepare_latent(syntax, df, ordered, "grp")
+    old = build_latent_model(syntax, data, anchor="reference", **kw)
+    new = build_latent_model(syntax, data, anchor="average", **kw)
+    names = {"latent_mean_dev": "latent_mean_free", "latent_sd_dev": "latent_sd_free"}
+    whitened = [v.name for v in new.value_vars if v.name.startswith("whitened(")]
+    for v in whitened:  # one variable for an equation's slopes, free or population ones
+        paths = v[len("whitened("):-1].split("+")
+        names[v] = [f"free({p})" if f"free({p})" in old.named_vars else p for p in paths]
+    # the sampler's variables: the deviations, and every free loading and slope rescaled
+    sampled = {v.name for v in new.value_vars}
+    assert {"latent_mean_dev", "latent_sd_dev", "thresholds_base_rel_ragged_ordered__",
+            "f2=~b1_rel_log__"} <= sampled
+
+    def original(v):
+        return names[v] if v in names else names.get(_original(v), _original(v))
+
+    sizes = np.bincount(data.g)
+    # log det of the linear maps of the means and of the log SDs
+    const = 2 * len(data.latent) * np.log(sizes.sum() / sizes[0])
+    assert bool(whitened) == (text == WIDE)
+    for seed in (3, 4):
+        diff, logdet, n = _check(old, new, seed=seed, original=original)
+        assert n > 2 * (len(data.groups) - 1) * len(data.latent) + len(data.threshold_names)
+        # the model leaves out the constant: the same posterior
+        assert diff == pytest.approx(logdet - const, abs=1e-6)
+        assert abs(logdet) > 1.0
+
+
 def test_unknown_origin_is_refused():
     df = _frame()
     syntax = parse_model("f1 =~ a0 + a1 + a2")
@@ -168,6 +228,8 @@ def test_unknown_origin_is_refused():
         build_latent_model(syntax, data, scores="centred")
     with pytest.raises(SpecError, match="correlations='pooled'"):
         build_latent_model(syntax, data, correlations="pooled")
+    with pytest.raises(SpecError, match="anchor='first'"):
+        build_latent_model(syntax, data, anchor="first")
 
 
 # The informed parametrisation of the scores (scores="informed"): z_i = a_i + T_g e_i, a_i
