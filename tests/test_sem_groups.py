@@ -363,8 +363,10 @@ def test_centred_and_noncentred_pooling_are_the_same_posterior():
 
     from coprod_bayes.engines.sem_latent import SD_RATE
 
-    nc, c = _pooled_model(), _pooled_model(pooling="centred")
-    hn = _pooled_model(sd_prior="halfnormal")
+    # the parameters as written (the average anchor would sample them rescaled)
+    nc, c = _pooled_model(anchor="reference"), _pooled_model(pooling="centred",
+                                                            anchor="reference")
+    hn = _pooled_model(sd_prior="halfnormal", anchor="reference")
     paths = ["Y~X", "Y~w"]
     assert {f"dev({p})" for p in paths} <= set(nc.named_vars)
     assert {f"slope({p})" for p in paths} <= set(c.named_vars)
