@@ -74,7 +74,7 @@ def main() -> None:
     ap.add_argument("--scores", default=None, choices=["noncentred", "informed"],
                     help="default: the spec's own")
     ap.add_argument("--anchor", default="average", choices=["average", "reference"],
-                    help="the location the sampler sees (build_latent_model's anchor)")
+                    help="the location and unit the sampler sees (build_latent_model's anchor)")
     ap.add_argument("--draws", type=int, default=None)
     ap.add_argument("--tune", type=int, default=None)
     ap.add_argument("--mass-matrix", default=None, choices=["diag", "low_rank"],

@@ -568,6 +568,17 @@ def _informed_scores(data, innov, bounds, xs, xbar, chol, sds, mean, B, Gam, dep
     return etas
 
 
+def _through(B, a, depth):
+    """(I - B)^-1 a: by substitution for acyclic paths (``depth`` their longest chain), by a
+    solve for cyclic ones (``depth`` None)."""
+    if depth is None:
+        return pt.linalg.solve(pt.eye(B.shape[-1]) - B, a)
+    e = a
+    for _ in range(depth):
+        e = a + pt.dot(B, e)
+    return e
+
+
 def _whitened_slopes(pars, averaged, grouped, free_slopes, exo, li, chol, sd_unit, w, r0,
                      log_jac) -> dict:
     """The slopes of one equation on its correlated exogenous latent regressors (the average
@@ -786,11 +797,11 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
             ubar = [u.mean(0) for u in U]
         xbar = np.stack([xs[bounds[k]:bounds[k + 1]].mean(0) for k in range(G)])
         # Sample scale: latent f's unit is the RMS of the reference group's centred C z
-        # (r0), group g's scores are measured by their own RMS (rg); latent variables with a
-        # fixed or labelled loading keep their scale (the marker sets it)
-        # The average anchor (population origin; see "The location and unit the sampler
-        # sees" in the module docstring): latent f's unit is instead c_f, the groups'
-        # size-weighted geometric mean SD, and its SDs are sampled as log deviations from it
+        # (r0), group g's scores are measured by their own RMS (rg). The average anchor
+        # (population origin; see "The location and unit the sampler sees" in the module
+        # docstring): latent f's unit r0 is instead c_f, the groups' size-weighted geometric
+        # mean SD, and its SDs are sampled as log deviations from it. Either way latent
+        # variables with a fixed or labelled loading keep their scale (the marker sets it).
         averaged = free_means and anchor == "average" and origin == "population"
         sizes = np.diff(bounds)
         scalable = np.array([
@@ -1007,10 +1018,7 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
 
             def through(a, k):
                 """(I - B_k)^-1 a by substitution."""
-                e = a
-                for _ in range(depth if model.regressions else 0):
-                    e = a + pt.dot(B[k], e)
-                return e
+                return _through(B[k], a, depth) if model.regressions else a
 
             if free_means:
                 E0 = through(cg[0], 0)
@@ -1033,7 +1041,7 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                                    for k in range(G if configural else 1)])
         else:
             mean = pt.zeros((G, m))
-            # the average anchor (see "The location the sampler sees" in the module
+            # the average anchor (see "The location and unit the sampler sees" in the module
             # docstring): the free means as deviations from the size-weighted average
             if averaged:
                 # in the unit c_f (a linear map of constant Jacobian, left out, times c_f)
@@ -1050,17 +1058,8 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                 # the size-weighted average of the groups' model-implied latent means,
                 # (I - B_g)^-1 (alpha_g + Gamma_g xbar_g), and its linear predictor per item
                 cg = mean + (Gam * xbar[:, None, :]).sum(-1) if q else mean
-                Eg = []
-                for k in range(G):
-                    if not model.regressions:
-                        e = cg[k]
-                    elif depth is not None:
-                        e = cg[k]
-                        for _ in range(depth):
-                            e = cg[k] + pt.dot(B[k], e)
-                    else:
-                        e = pt.linalg.solve(pt.eye(m) - B[k], cg[k])
-                    Eg.append(e)
+                Eg = [_through(B[k], cg[k], depth) if model.regressions else cg[k]
+                      for k in range(G)]
                 origin_lin = pt.dot(Lam, pt.dot(w, pt.stack(Eg)))[None, :]
         mean = pm.Deterministic("latent_mean", mean, dims=("group", "latent"))
         if log_jac:
