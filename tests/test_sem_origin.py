@@ -194,10 +194,16 @@ def test_average_anchor_is_an_exact_change_of_variables(text, kw):
     for v in whitened:  # one variable for an equation's slopes, free or population ones
         paths = v[len("whitened("):-1].split("+")
         names[v] = [f"free({p})" if f"free({p})" in old.named_vars else p for p in paths]
+    for v in new.value_vars:  # pooled slopes' deviations, in the mean-first basis
+        if v.name.startswith("dev_rot("):
+            names[v.name] = "dev(" + v.name[len("dev_rot("):]
     # the sampler's variables: the deviations, and every free loading and slope rescaled
     sampled = {v.name for v in new.value_vars}
     assert {"latent_mean_dev", "latent_sd_dev", "thresholds_base_rel_ragged_ordered__",
             "f2=~b1_rel_log__"} <= sampled
+
+    # partially pooled slopes: their deviations in the mean-first basis
+    assert any(v.startswith("dev_rot(") for v in sampled) == (kw.get("vary_slopes") is not False)
 
     def original(v):
         return names[v] if v in names else names.get(_original(v), _original(v))
@@ -230,6 +236,8 @@ def test_unknown_origin_is_refused():
         build_latent_model(syntax, data, correlations="pooled")
     with pytest.raises(SpecError, match="anchor='first'"):
         build_latent_model(syntax, data, anchor="first")
+    with pytest.raises(SpecError, match="anchor='first'"):
+        cb.sem("f1 =~ a0 + a1 + a2", df, ordered=["a0", "a1", "a2"], anchor="first")
 
 
 # The informed parametrisation of the scores (scores="informed"): z_i = a_i + T_g e_i, a_i

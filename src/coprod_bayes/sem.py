@@ -844,7 +844,8 @@ class SemFit:
                     g = dat.g[dat.c_resp]
                     mean = nu[s][g, dat.c_item] + lin[:, dat.c_resp, ci[dat.c_item]]
                     sdv = theta[s][g, dat.c_item]
-                    lp = -0.5 * ((dat.c_y - mean) / sdv) ** 2 - np.log(sdv) - 0.5 * np.log(2 * np.pi)
+                    lp = (-0.5 * ((dat.c_y - mean) / sdv) ** 2 - np.log(sdv)
+                          - 0.5 * np.log(2 * np.pi))
                     ll = ll + (c_sum @ lp.T).T
                 top = ll.max(0)
                 w = np.exp(ll - top)
@@ -1086,7 +1087,8 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         vary_slopes: bool | Collection[str] = True, free_slopes: Collection[str] = (),
         weights: str | None = None, engine: str = "auto", origin: str = "population",
         pooling: str = "noncentred", sd_prior: str = "gamma", scores: str = "noncentred",
-        sampler: Sampler | None = None, **sampler_options) -> SemFit:
+        anchor: str = "average", sampler: Sampler | None = None,
+        **sampler_options) -> SemFit:
     """Fit a structural equation model written in lavaan's syntax.
 
     Parameters
@@ -1147,6 +1149,16 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         draw on the latent specs, at about twice the cost per gradient and a longer numba
         compile (use ``backend="nutpie-jax"``). The same posterior (an exact change of
         variables; docs/sem.md, "Speed").
+    anchor : {"average", "reference"}, default "average"
+        Latent-score engine, population origin with groups whose latent means are free: the
+        location and unit the sampler sees. ``"average"`` samples the thresholds relative to
+        the groups' size-weighted average latent mean, the groups' means and log SDs as
+        deviations from their averages, the loadings and slopes in each latent variable's
+        geometric-mean unit, and an equation's slopes on correlated exogenous latent
+        variables whitened; ``"reference"`` samples the parameters as written (the
+        reference group's mean 0 and SD 1). The same posterior (an exact change of
+        variables; :mod:`coprod_bayes.engines.sem_latent`, "The location and unit the
+        sampler sees").
     sampler : Sampler, optional
         Sampler settings. By default ``Sampler()`` with ``mass_matrix="low_rank"`` for the
         latent-score engine (``"diag"`` for the closed form), and with ``draws=2500`` and
@@ -1166,7 +1178,7 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         If the syntax does not parse or has no latent variable, a model variable is not a
         column of the data, ``engine`` is unknown, ``engine="closed_form"`` is asked for
         ordinal items or groups, or ``invariance``, ``link``, ``origin``, ``pooling``,
-        ``sd_prior`` or ``scores`` is not one of its options.
+        ``sd_prior``, ``scores`` or ``anchor`` is not one of its options.
     SurveyDataError
         If a column is not numeric, a covariate, group or weight is missing for some
         respondent, a respondent answered none of the items, an indicator does not vary, or
@@ -1232,7 +1244,7 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         data_ = prepare_latent(syntax, data, ordered, group, weights)
         pmodel = build_latent_model(syntax, data_, invariance, link, vary_slopes, free_slopes,
                                     origin=origin, pooling=pooling,
-                                    sd_prior=sd_prior, scores=scores)
+                                    sd_prior=sd_prior, scores=scores, anchor=anchor)
     # the loadings' free variables (on the scores' sample scale: "f=~x_rel")
     loadings = {pmodel[n] for p in syntax.parameters if p.op == "=~"
                 for n in (p.name, f"{p.name}_rel")

@@ -110,14 +110,24 @@ an exact change of variables with the priors kept on the model's parameters:
 - each latent variable's group log SDs and group means as deviations from their
   size-weighted averages (``latent_sd_dev``, ``latent_mean_dev``: log sd_g = d_g - d_0 with
   d_0 = -sum_{g>0} w_g d_g / w_0; linear maps of constant Jacobian);
-- loadings, means, slopes and their pooling SDs in the latent variable's average unit
-  c_f = exp(sum_g w_g log sd_gf), the groups' geometric mean SD (loadings times c_f, means,
-  effects and SDs of f over c_f, a slope of f on g times c_g / c_f; with the log-Jacobian);
+- means, slopes and their pooling SDs in the latent variable's average unit
+  c_f = exp(sum_g w_g log sd_gf), the groups' geometric mean SD (means, effects and SDs
+  of f over c_f, a slope of f on g times c_g / c_f; with the log-Jacobian), and loadings
+  times the geometric mean of its model-implied total SD (``_total_sd_unit``: residual
+  and explained; for a variable without regressions c_f itself). An outcome's items see
+  its total spread, so its loadings, in the residual's unit, trade off against its slopes:
+  the largest principal direction of the latent_individual posterior (eigenvalue 7.9:
+  the outcome's twelve loadings with its slopes on efficacy and the government factors);
 - an equation's slopes on two or more correlated exogenous latent variables (the
   government factors, correlating about 0.7-0.9, on efficacy and one another) whitened:
   sampled as L' beta in the average unit, L L' the regressors' model-implied covariance in
   each group (free slopes) or its size-weighted average over the groups (population
-  slopes), with -log det L in the log-Jacobian (``_whitened_slopes``).
+  slopes), with -log det L in the log-Jacobian (``_whitened_slopes``);
+- a partially pooled slope (non-centred, b_g = B + sigma d_g) as the groups' mean slope
+  B + sigma mean(d), the combination each group's data pin down, with the deviations d in
+  an orthonormal basis whose first axis is their mean (``dev_rot``: iid Normal(0, 1) as d
+  is, Jacobian 1) and B = that mean slope - sigma rot_0 / sqrt(G). Sampling B itself, B
+  and all G deviations trade off (posterior correlations of -0.6 in latent_individual).
 
 ``tests/test_sem_origin.py`` checks the log density against the reference form and a
 finite-difference Jacobian. On the reduced latent_collective (5 x 300 respondents, informed
@@ -272,8 +282,9 @@ def prepare_latent(model: ModelSyntax, data: pd.DataFrame, ordered: list[str] | 
     for c in covariates + ([group] if group else []) + ([weights] if weights else []):
         miss = data[c].isna().to_numpy()
         if miss.any():
-            raise SurveyDataError(f"column {c!r} has missing values in rows {_rows(data.index, miss)}; "
-                                  "a covariate, group or weight must be known for every respondent")
+            raise SurveyDataError(f"column {c!r} has missing values in rows "
+                                  f"{_rows(data.index, miss)}; a covariate, group or weight "
+                                  "must be known for every respondent")
     frame = data[indicators]
     empty = frame.isna().all(axis=1).to_numpy()
     if empty.any():
@@ -588,9 +599,9 @@ def _whitened_slopes(pars, averaged, grouped, free_slopes, exo, li, chol, sd_uni
     diag(sd) R_g diag(sd), in each group for slopes free per group (``free(...)``, shape
     group), or its size-weighted average over the groups for a population slope (pooled or
     equal); the slopes collinear regressors share then move apart. Returns {path name: the
-    slope in the model's unit}, the Normal(0, 1) prior and the log-Jacobian (-log det L plus
-    the unit's) added; {} where the equation has fewer than two such slopes, or they mix
-    free and population slopes."""
+    slope in the model's unit}, the log-Jacobian (-log det L plus the unit's) added (the
+    caller puts the prior on the slopes); {} where the equation has fewer than two such
+    slopes, or they mix free and population slopes."""
     if not averaged:
         return {}
     use = [p for p in pars if p.rhs in exo and p.fixed is None and not p.label]
@@ -618,12 +629,43 @@ def _whitened_slopes(pars, averaged, grouped, free_slopes, exo, li, chol, sd_uni
         bt = pm.Flat("whitened(" + "+".join(p.name for p in use) + ")", shape=len(use))
         beta = solve_triangular(L.T, bt, lower=False) * unit
         log_jac.append(-pt.sum(pt.log(pt.diag(L))) + pt.sum(pt.log(unit)))
-    pm.Potential("whitened_prior(" + use[0].lhs + ")",
-                 pm.logp(pm.Normal.dist(0.0, 1.0), beta).sum())
     if free:
         return {p.name: pm.Deterministic(f"free({p.name})", beta[:, j], dims="group")
                 for j, p in enumerate(use)}
     return {p.name: beta[j] for j, p in enumerate(use)}
+
+
+def _total_sd_unit(B, Gam, sds, chol, xs, bounds, depth, w, m: int):
+    """Each latent variable's size-weighted geometric mean over the groups of its
+    model-implied total SD, sqrt of the diagonal of (I - B_g)^-1 (Gamma_g S_g Gamma_g' +
+    D_g C_g C_g' D_g) (I - B_g)^-T (S_g the covariates' covariance in group g, D_g the SDs,
+    C_g the correlations' Cholesky factor): the average anchor's unit of the loadings. An
+    outcome's items see its total spread, residual and explained, so in the residual's unit
+    its loadings trade off against its slopes (their R-squared); (m,)."""
+    logs = []
+    for k in range(len(w)):
+        A = _through_inverse(B, k, depth, m)
+        M = pt.dot(A, sds[k][:, None] * chol[k])
+        v = pt.sum(M**2, axis=1)
+        if Gam is not None:
+            x = xs[bounds[k]:bounds[k + 1]]
+            S = np.atleast_2d(np.cov(x, rowvar=False, bias=True)) if len(x) > 1 else \
+                np.zeros((x.shape[1], x.shape[1]))
+            N = pt.dot(A, Gam[k])
+            v = v + pt.sum(pt.dot(N, S) * N, axis=1)
+        logs.append(0.5 * pt.log(v))
+    return pt.exp(pt.dot(w, pt.stack(logs)))
+
+
+def _mean_first_basis(G: int) -> np.ndarray:
+    """An orthonormal basis of R^G (rows) whose first vector is the mean direction,
+    1 / sqrt(G): Helmert's."""
+    H = np.zeros((G, G))
+    H[0] = 1.0 / np.sqrt(G)
+    for k in range(1, G):
+        H[k, :k] = 1.0 / np.sqrt(k * (k + 1))
+        H[k, k] = -k / np.sqrt(k * (k + 1))
+    return H
 
 
 def _small_cholesky_inverse(P, m: int):
@@ -813,6 +855,7 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
         if sample_origin and sizes[0] < 2:
             scalable[:] = False
         w = sizes / sizes.sum()
+        basis = _mean_first_basis(G)
         if averaged:
             # log sd_g = d_g - d_0 (g > 0), d_0 = -sum_g>0 w_g d_g / w_0, so that
             # sum_g w_g log sd_g = -d_0 = log c_f
@@ -831,11 +874,13 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
 
         def on_sample_scale(name, prior, c, positive=False, offset=0.0, **kwargs):
             """A parameter sampled as (value + offset) / c, c and offset functions of the
-            scores: the free variable ``name_rel``, the value (prior ``prior`` on it) and the
-            log-Jacobian (of the rescaling; the shift by ``offset`` has none)."""
+            scores: the free variable ``name_rel``, the value (prior ``prior`` on it, or
+            none: the caller's) and the log-Jacobian (of the rescaling; the shift by
+            ``offset`` has none)."""
             star = (pm.HalfFlat if positive else pm.Flat)(f"{name}_rel", **kwargs)
             value = star * c - offset
-            pm.Potential(f"{name}_prior", pm.logp(prior, value).sum())
+            if prior is not None:
+                pm.Potential(f"{name}_prior", pm.logp(prior, value).sum())
             log_jac.append(pt.sum(pt.log(pt.broadcast_to(c, value.shape))))
             return value
 
@@ -849,12 +894,19 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                 labelled.setdefault(c.label, named[key])
         scale = np.array([2.5 if v in data.ordinal else data.c_sd[data.continuous.index(v)]
                           for v in ind])
+        # the average anchor: loadings in the unit of the latent variable's total SD (their
+        # values are set once the structural part is built; see _total_sd_unit)
+        in_total_unit = []
         for par in [p for p in model.parameters if p.op == "=~"]:
             i, f = yi[par.rhs], li[par.lhs]
             if par.fixed is not None:
                 value = pt.as_tensor(float(par.fixed))
             elif par.label and par.label in labelled:
                 value = labelled[par.label]
+            elif scalable[f] and averaged:
+                in_total_unit.append((par, i, f, pm.HalfFlat(f"{par.name}_rel",
+                                                             initval=0.4 * scale[i])))
+                continue
             elif scalable[f]:
                 value = on_sample_scale(par.name, pm.HalfNormal.dist(scale[i]), 1.0 / r0[f],
                                         positive=True, initval=0.4 * scale[i])
@@ -948,6 +1000,10 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                 vary = grouped and not free and par.fixed is None and (
                     vary_slopes is True or (vary_slopes and (par.lhs in vary_slopes
                                                              or par.name in vary_slopes)))
+                # the average anchor, partially pooled slopes (non-centred): the free
+                # variable is the groups' mean slope, the population slope a function of it
+                # (see "The location and unit the sampler sees")
+                rotate = vary and averaged and pooling != "centred" and not par.label
                 if par.fixed is not None:
                     value = pt.as_tensor(float(par.fixed))
                 elif par.label and par.label in labelled:
@@ -955,6 +1011,9 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                 elif par.name in whitened:
                     value = whitened[par.name]
                     named[par.name] = value[0] if free else value
+                    if not rotate:
+                        pm.Potential(f"{par.name}_prior",
+                                     pm.logp(pm.Normal.dist(0.0, 1.0), value).sum())
                 elif free:
                     if shear:
                         value = pm.Deterministic(f"free({par.name})", on_sample_scale(
@@ -966,8 +1025,11 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                 elif shear and not par.label:
                     # equal or partially pooled slopes: the (population) slope shifted by
                     # the groups' b-hat averaged by size
-                    value = on_sample_scale(par.name, pm.Normal.dist(0.0, 1.0), c,
-                                            offset=pt.dot(off, sizes / sizes.sum()))
+                    value = on_sample_scale(par.name, None if rotate else pm.Normal.dist(0.0, 1.0),
+                                            c, offset=pt.dot(off, sizes / sizes.sum()))
+                    named[par.name] = value
+                elif rotate:
+                    value = on_sample_scale(par.name, None, 1.0)
                     named[par.name] = value
                 else:
                     value = pm.Normal(par.name, 0.0, 1.0)
@@ -985,6 +1047,19 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                         if shear and not par.label else sd_cls(f"sd({par.name})", *sd_args))
                     if pooling == "centred":
                         value = pm.Normal(f"slope({par.name})", value, sd, dims="group")
+                    elif rotate:
+                        # the deviations in an orthonormal basis whose first axis is their
+                        # mean (rot_0 = sqrt(G) mean(dev)): iid Normal(0, 1) either way,
+                        # Jacobian 1; value is the groups' mean slope B + sd mean(dev), the
+                        # one the data pin down, and B = value - sd rot_0 / sqrt(G)
+                        rot = pm.Normal(f"dev_rot({par.name})", 0.0, 1.0, dims="group")
+                        dev = pm.Deterministic(f"dev({par.name})", pt.dot(basis.T, rot),
+                                               dims="group")
+                        mu = value - sd * rot[0] / np.sqrt(G)
+                        pm.Potential(f"{par.name}_prior",
+                                     pm.logp(pm.Normal.dist(0.0, 1.0), mu))
+                        named[par.name] = mu
+                        value = mu + sd * dev
                     else:
                         value = value + sd * pm.Normal(f"dev({par.name})", 0.0, 1.0,
                                                        dims="group")
@@ -1006,6 +1081,16 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
             if q:
                 Gam = pm.Deterministic("effects", Gam, dims=("group", "latent", "covariate"))
         sds = pm.Deterministic("latent_sd", sds, dims=("group", "latent"))
+        if in_total_unit:
+            unit = _total_sd_unit(B if model.regressions else None, Gam if q else None, sds,
+                                  chol, xs, bounds, depth, w, m)
+            for par, i, f, star in in_total_unit:
+                value = star / unit[f]
+                pm.Potential(f"{par.name}_prior",
+                             pm.logp(pm.HalfNormal.dist(scale[i]), value))
+                log_jac.append(-pt.log(unit[f]))
+                named[par.name] = value
+                Lam = pt.set_subtensor(Lam[i, f], value)
         Lam_g = pm.Deterministic("loadings", Lam[None, :, :] * ratio.T[:, :, None],
                                  dims=("group", "item", "latent"))
         # the origin: each group's sample mean of the latent variables, E_g (see the module
@@ -1183,6 +1268,7 @@ def judged_variables(pmodel: pm.Model) -> list[str]:
     free += [n for n in ("thresholds_base", "thresholds_free", "intercepts_base",
                          "intercepts_free", "latent_mean_free", "latent_sd_free")
              if n in pmodel.named_vars and n not in free]
+    free += [f"dev({n[len('dev_rot('):]}" for n in free if n.startswith("dev_rot(")]
     for n in [n for n in free if n.startswith("whitened(")]:
         for path in n[len("whitened("):-1].split("+"):
             free.append(f"free({path})" if f"free({path})" in pmodel.named_vars else path)
