@@ -20,7 +20,7 @@ import pytensor
 import pytest
 
 import coprod_bayes as cb
-from coprod_bayes.engines.sem_latent import build_latent_model, prepare_latent
+from coprod_bayes.engines.sem_latent import build_latent_model, judged_variables, prepare_latent
 from coprod_bayes.errors import SpecError
 from coprod_bayes.spec.syntax import parse_model
 
@@ -50,6 +50,20 @@ f2 =~ b0 + b1 + b2 + c0
 f3 =~ d0 + d1 + d2
 f3 ~ f1 + f2 + x
 f1 ~ x
+"""
+
+
+# an outcome with a marker loading (its slope on the covariate neither rescaled nor
+# whitened) and one without covariates
+MARKER = """
+f1 =~ a0 + a1 + a2
+f2 =~ 1*b0 + b1 + b2 + c0
+f2 ~ f1 + x
+"""
+BARE = """
+f1 =~ a0 + a1 + a2
+f2 =~ b0 + b1 + b2 + c0
+f2 ~ f1
 """
 
 
@@ -173,8 +187,11 @@ def test_degenerate_groups_keep_a_finite_density():
     (WIDE, {"invariance": "scalar"}),
     (WIDE, {"invariance": "scalar", "free_slopes": ("f3",), "scores": "informed"}),
     (WIDE, {"invariance": "approximate", "vary_slopes": False}),
+    (MARKER, {"invariance": "scalar", "degenerate": True}),
+    (BARE, {"invariance": "scalar", "groups": 2}),
 ], ids=["free-slopes", "approximate-probit", "chain-marker-labels", "informed",
-        "whitened-pooled", "whitened-free-informed", "whitened-equal"])
+        "whitened-pooled", "whitened-free-informed", "whitened-equal",
+        "marker-degenerate-groups", "no-covariates-two-groups"])
 def test_average_anchor_is_an_exact_change_of_variables(text, kw):
     """anchor="average" samples the thresholds (intercepts) relative to the size-weighted
     average of the groups' model-implied latent means, the other groups' means and log SDs
@@ -183,7 +200,12 @@ def test_average_anchor_is_an_exact_change_of_variables(text, kw):
     variables whitened. The linear maps of the means and log SDs have a constant Jacobian,
     which the model leaves out, so at every point
     logp_new(u) - logp_old(v(u)) = log|det dv/du| - (that constant)."""
-    df = _frame()
+    kw = dict(kw)
+    df = _frame(groups=kw.pop("groups", 3))
+    if kw.pop("degenerate", False):
+        # a covariate constant in one group, a group of one respondent
+        df.loc[df["grp"] == 2, "x"] = 0.5
+        df.loc[df.index[df["grp"] == 1][0], "grp"] = 3
     syntax = parse_model(text)
     ordered = [c for c in df if c[0] in "abd" and c[1:].isdigit() and c in syntax.observed]
     data = prepare_latent(syntax, df, ordered, "grp")
@@ -199,11 +221,18 @@ def test_average_anchor_is_an_exact_change_of_variables(text, kw):
             names[v.name] = "dev(" + v.name[len("dev_rot("):]
     # the sampler's variables: the deviations, and every free loading and slope rescaled
     sampled = {v.name for v in new.value_vars}
-    assert {"latent_mean_dev", "latent_sd_dev", "thresholds_base_rel_ragged_ordered__",
-            "f2=~b1_rel_log__"} <= sampled
+    assert {"latent_mean_dev", "latent_sd_dev", "thresholds_base_rel_ragged_ordered__"} <= sampled
+    assert any("=~" in v and v.endswith("_rel_log__") for v in sampled)
+    # a marker keeps its latent variable's scale
+    assert ("f2=~b1_rel_log__" in sampled) == (text != MARKER)
 
     # partially pooled slopes: their deviations in the mean-first basis
-    assert any(v.startswith("dev_rot(") for v in sampled) == (kw.get("vary_slopes") is not False)
+    rotated = [v[len("dev_rot("):-1] for v in sampled if v.startswith("dev_rot(")]
+    assert bool(rotated) == (kw.get("vary_slopes") is not False)
+    # the verdict covers the sampled coordinates and the parameters they stand for
+    judged = set(judged_variables(new))
+    assert {f"dev_rot({p})" for p in rotated} | {f"dev({p})" for p in rotated} <= judged
+    assert set(rotated) <= judged
 
     def original(v):
         return names[v] if v in names else names.get(_original(v), _original(v))

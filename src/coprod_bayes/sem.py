@@ -1153,9 +1153,11 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         Latent-score engine, population origin with groups whose latent means are free: the
         location and unit the sampler sees. ``"average"`` samples the thresholds relative to
         the groups' size-weighted average latent mean, the groups' means and log SDs as
-        deviations from their averages, the loadings and slopes in each latent variable's
-        geometric-mean unit, and an equation's slopes on correlated exogenous latent
-        variables whitened; ``"reference"`` samples the parameters as written (the
+        deviations from their averages, slopes in each latent variable's geometric-mean
+        unit and loadings in its total-SD unit, an equation's slopes on correlated
+        exogenous latent variables whitened, and a partially pooled slope as the groups'
+        mean slope (its deviations in a basis whose first axis is their mean);
+        ``"reference"`` samples the parameters as written (the
         reference group's mean 0 and SD 1). The same posterior (an exact change of
         variables; :mod:`coprod_bayes.engines.sem_latent`, "The location and unit the
         sampler sees").

@@ -124,7 +124,8 @@ an exact change of variables with the priors kept on the model's parameters:
   each group (free slopes) or its size-weighted average over the groups (population
   slopes), with -log det L in the log-Jacobian (``_whitened_slopes``);
 - a partially pooled slope (non-centred, b_g = B + sigma d_g) as the groups' mean slope
-  B + sigma mean(d), the combination each group's data pin down, with the deviations d in
+  B + sigma mean(d) (where every group's data pin its slope down, B and the mean of
+  the d_g otherwise trade off; unweighted, as the prior is symmetric in the groups), with the deviations d in
   an orthonormal basis whose first axis is their mean (``dev_rot``: iid Normal(0, 1) as d
   is, Jacobian 1) and B = that mean slope - sigma rot_0 / sqrt(G). Sampling B itself, B
   and all G deviations trade off (posterior correlations of -0.6 in latent_individual).
@@ -1052,7 +1053,7 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                         # mean (rot_0 = sqrt(G) mean(dev)): iid Normal(0, 1) either way,
                         # Jacobian 1; value is the groups' mean slope B + sd mean(dev), the
                         # one the data pin down, and B = value - sd rot_0 / sqrt(G)
-                        rot = pm.Normal(f"dev_rot({par.name})", 0.0, 1.0, dims="group")
+                        rot = pm.Normal(f"dev_rot({par.name})", 0.0, 1.0, shape=G)
                         dev = pm.Deterministic(f"dev({par.name})", pt.dot(basis.T, rot),
                                                dims="group")
                         mu = value - sd * rot[0] / np.sqrt(G)
