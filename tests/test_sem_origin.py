@@ -85,6 +85,14 @@ def _frame(n=150, groups=3, seed=1):
     return df
 
 
+def _degenerate(df):
+    """A covariate constant within group 2 and a group (3) of one respondent."""
+    df = df.copy()
+    df.loc[df["grp"] == 2, "x"] = 0.5
+    df.loc[df.index[df["grp"] == 1][0], "grp"] = 3
+    return df
+
+
 def _models(text, df, group="grp", **kw):
     syntax = parse_model(text)
     ordered = [c for c in df if c[0] in "abd" and c[1:].isdigit() and c in syntax.observed]
@@ -168,11 +176,7 @@ def test_degenerate_groups_keep_a_finite_density():
     """A covariate constant within one group (its regression on the residual scores is
     left out there) and a group of one respondent (no sample scale): the density stays
     finite and exact; so does the model's own initial point."""
-    df = _frame()
-    df.loc[df["grp"] == 2, "x"] = 0.5
-    one = df.index[df["grp"] == 1][0]
-    df.loc[one, "grp"] = 3
-    old, new = _models(SYNTAX, df)
+    old, new = _models(SYNTAX, _degenerate(_frame()))
     diff, logdet, _ = _check(old, new)
     assert np.isfinite(diff)
     assert diff == pytest.approx(logdet, abs=1e-6)
@@ -203,9 +207,7 @@ def test_average_anchor_is_an_exact_change_of_variables(text, kw):
     kw = dict(kw)
     df = _frame(groups=kw.pop("groups", 3))
     if kw.pop("degenerate", False):
-        # a covariate constant in one group, a group of one respondent
-        df.loc[df["grp"] == 2, "x"] = 0.5
-        df.loc[df.index[df["grp"] == 1][0], "grp"] = 3
+        df = _degenerate(df)
     syntax = parse_model(text)
     ordered = [c for c in df if c[0] in "abd" and c[1:].isdigit() and c in syntax.observed]
     data = prepare_latent(syntax, df, ordered, "grp")

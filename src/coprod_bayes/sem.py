@@ -1157,10 +1157,9 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
         unit and loadings in its total-SD unit, an equation's slopes on correlated
         exogenous latent variables whitened, and a partially pooled slope as the groups'
         mean slope (its deviations in a basis whose first axis is their mean);
-        ``"reference"`` samples the parameters as written (the
-        reference group's mean 0 and SD 1). The same posterior (an exact change of
-        variables; :mod:`coprod_bayes.engines.sem_latent`, "The location and unit the
-        sampler sees").
+        ``"reference"`` samples the parameters as written (the reference group's mean 0
+        and SD 1). The same posterior (an exact change of variables;
+        :mod:`coprod_bayes.engines.sem_latent`, "The location and unit the sampler sees").
     sampler : Sampler, optional
         Sampler settings. By default ``Sampler()`` with ``mass_matrix="low_rank"`` for the
         latent-score engine (``"diag"`` for the closed form), and with ``draws=2500`` and

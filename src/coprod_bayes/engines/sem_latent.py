@@ -124,11 +124,11 @@ an exact change of variables with the priors kept on the model's parameters:
   each group (free slopes) or its size-weighted average over the groups (population
   slopes), with -log det L in the log-Jacobian (``_whitened_slopes``);
 - a partially pooled slope (non-centred, b_g = B + sigma d_g) as the groups' mean slope
-  B + sigma mean(d) (where every group's data pin its slope down, B and the mean of
-  the d_g otherwise trade off; unweighted, as the prior is symmetric in the groups), with the deviations d in
-  an orthonormal basis whose first axis is their mean (``dev_rot``: iid Normal(0, 1) as d
-  is, Jacobian 1) and B = that mean slope - sigma rot_0 / sqrt(G). Sampling B itself, B
-  and all G deviations trade off (posterior correlations of -0.6 in latent_individual).
+  B + sigma mean(d) (unweighted, as the prior is symmetric in the groups), with the
+  deviations d in an orthonormal basis whose first axis is their mean (``dev_rot``: iid
+  Normal(0, 1) as d is, Jacobian 1) and B = that mean slope - sigma rot_0 / sqrt(G).
+  Where every group's data pin its slope down, B itself and the mean of the d_g trade off
+  (posterior correlations of -0.6 with each of the five deviations in latent_individual).
 
 ``tests/test_sem_origin.py`` checks the log density against the reference form and a
 finite-difference Jacobian. On the reduced latent_collective (5 x 300 respondents, informed
@@ -650,8 +650,7 @@ def _total_sd_unit(B, Gam, sds, chol, xs, bounds, depth, w, m: int):
         v = pt.sum(M**2, axis=1)
         if Gam is not None:
             x = xs[bounds[k]:bounds[k + 1]]
-            S = np.atleast_2d(np.cov(x, rowvar=False, bias=True)) if len(x) > 1 else \
-                np.zeros((x.shape[1], x.shape[1]))
+            S = np.atleast_2d(np.cov(x, rowvar=False, bias=True))   # 0 for one respondent
             N = pt.dot(A, Gam[k])
             v = v + pt.sum(pt.dot(N, S) * N, axis=1)
         logs.append(0.5 * pt.log(v))
