@@ -3,13 +3,14 @@
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/latent.py \
         [--specs latent_individual] [--samplers nutpie nutpie-jax pymc numpyro]
         [--n-per-country N]
-        [--origin sample|population] [--draws N] [--tune N] [--slowest N] [--save DIR]
+        [--origin sample|population] [--draws N] [--tune N] [--target-accept P]
+        [--seed S] [--slowest N] [--save DIR]
 
 Prints, per spec and sampler: respondents, item responses, compile and sampling time,
-leapfrog steps per draw (PyMC: tree depth), min
-bulk ESS over the structural parameters (paths, their group SDs, latent means and SDs,
-loadings, thresholds), bulk ESS per second of wall time, max R-hat, divergences. Goal
-(issue 5): the full five-country model converged in 10 minutes or less on 2 cores.
+leapfrog steps per draw (PyMC: tree depth), min bulk and tail ESS over the structural
+parameters (paths, their group SDs, latent means and SDs, loadings, thresholds), bulk ESS
+per second of wall time, max R-hat, divergences. Goal (issue 5): the full five-country
+model converged in 10 minutes or less on 2 cores.
 
 Give the JAX samplers a process each (``--samplers numpyro``, then ``--samplers
 nutpie-jax``): JAX fixes its devices and threads when it is first imported, and NumPyro
@@ -37,7 +38,7 @@ from coprod_bayes.spec import load_spec
 from coprod_bayes.spec.syntax import parse_model
 
 
-def run(model, spec, sampler: str):
+def run(model, spec, sampler: str, extra: dict | None = None):
     """Sample as the package does (coprod_bayes.fit.sample: nutpie with numba or JAX, PyMC's
     NUTS or NumPyro's, the last two with a diagonal mass matrix); returns (idata, compile
     seconds, sampling seconds). nutpie compiles before sampling (timed apart by compiling
@@ -56,7 +57,8 @@ def run(model, spec, sampler: str):
         idata = nutpie.sample(compiled, draws=s.draws, tune=s.tune, chains=s.chains,
                               cores=min(s.chains, os.cpu_count() or 1), seed=s.seed,
                               target_accept=s.target_accept, progress_bar=False,
-                              low_rank_modified_mass_matrix=s.mass_matrix == "low_rank")
+                              low_rank_modified_mass_matrix=s.mass_matrix == "low_rank",
+                              **(extra or {}))
     else:
         t1 = time.time()
         idata = sample(model, s)
@@ -77,6 +79,12 @@ def main() -> None:
                     help="the location and unit the sampler sees (build_latent_model's anchor)")
     ap.add_argument("--draws", type=int, default=None)
     ap.add_argument("--tune", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=None,
+                    help="the sampler's seed; default: the spec's own")
+    ap.add_argument("--jitter", type=float, default=None,
+                    help="nutpie's step_size_jitter (its default 0.1)")
+    ap.add_argument("--target-accept", type=float, default=None,
+                    help="NUTS's target acceptance rate; default: the spec's own")
     ap.add_argument("--mass-matrix", default=None, choices=["diag", "low_rank"],
                     help="nutpie's mass matrix; default: the spec's own")
     ap.add_argument("--save", default=None, help="a folder: save each run's draws (netCDF)")
@@ -87,12 +95,14 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
     print(f"{'spec':18s} {'sampler':10s} {'n':>5s} {'responses':>9s} {'compile s':>9s} "
-          f"{'sample s':>8s} {'steps':>5s} {'min ESS':>7s} {'ESS/s':>6s} {'max Rhat':>8s} "
-          f"{'div':>4s}  verdict")
+          f"{'sample s':>8s} {'steps':>5s} {'min ESS':>7s} {'tail':>6s} {'ESS/s':>6s} "
+          f"{'max Rhat':>8s} {'div':>4s}  verdict")
     for name in args.specs:
         spec = load_spec(name)
         over = {k: v for k, v in (("draws", args.draws), ("tune", args.tune),
-                                  ("mass_matrix", args.mass_matrix)) if v}
+                                  ("mass_matrix", args.mass_matrix),
+                                  ("target_accept", args.target_accept),
+                                  ("seed", args.seed)) if v}
         if over:
             spec = spec.with_sampler(**over)
         syntax = parse_model(latent_syntax(spec, survey.codebook))
@@ -107,7 +117,9 @@ def main() -> None:
                                        scores=args.scores or spec.scores,
                                        anchor=args.anchor)
             try:
-                idata, compile_s, sample_s = run(model, spec, sampler)
+                idata, compile_s, sample_s = run(
+                    model, spec, sampler,
+                    {"step_size_jitter": args.jitter} if args.jitter is not None else None)
             except Exception as e:  # a sampler that does not install or run here
                 print(f"{name:18s} {sampler:10s} failed: {type(e).__name__}: {e}")
                 continue
@@ -126,8 +138,8 @@ def main() -> None:
             ss = idata.sample_stats
             steps = float((ss["n_steps"] if "n_steps" in ss else ss["tree_depth"]).mean())
             print(f"{name:18s} {sampler:10s} {data.n:5d} {len(data.o_y):9d} {compile_s:9.1f} "
-                  f"{sample_s:8.1f} {steps:5.0f} {v.min_ess_bulk:7.0f} {v.min_ess_bulk / wall:6.2f} "
-                  f"{v.max_rhat:8.3f} {v.divergences:4d}  "
+                  f"{sample_s:8.1f} {steps:5.0f} {v.min_ess_bulk:7.0f} {v.min_ess_tail:6.0f} "
+                  f"{v.min_ess_bulk / wall:6.2f} {v.max_rhat:8.3f} {v.divergences:4d}  "
                   f"{'converged' if v.converged else 'NOT CONVERGED'}", flush=True)
             if args.save:  # the judged parameters' draws and the sampler's statistics
                 os.makedirs(args.save, exist_ok=True)
