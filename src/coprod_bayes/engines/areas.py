@@ -111,10 +111,10 @@ def prepare_areas(spec: Spec, survey: Survey) -> AreaData:
     rows["not_used"] = rows["rows"] - rows["used"]
     small = rows[rows["used"] <= len(cols) + 1]
     if len(small):
-        raise SpecError(f"spec {spec.name!r}: context(s) {list(zip(small.country, small.area))} "
-                        "have too few complete rows")
+        where = list(zip(small.country, small.area, strict=True))
+        raise SpecError(f"spec {spec.name!r}: context(s) {where} have too few complete rows")
     d = long[complete].copy()
-    for (c, a), idx in d.groupby(["country", "area"]).groups.items():
+    for idx in d.groupby(["country", "area"]).groups.values():
         w = d.loc[idx, "weight"].to_numpy() if spec.weights else np.ones(len(idx))
         for col in cols:
             x = d.loc[idx, col].to_numpy(float)
