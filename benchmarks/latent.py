@@ -91,6 +91,8 @@ def main() -> None:
     ap.add_argument("--slowest", type=int, default=0,
                     help="print the N parameters with the smallest bulk ESS")
     args = ap.parse_args()
+    if args.jitter is not None and not all(s.startswith("nutpie") for s in args.samplers or []):
+        ap.error("--jitter is nutpie's step_size_jitter: give --samplers nutpie or nutpie-jax")
     survey = cb.simulate(n_per_country=args.n_per_country, seed=0)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
@@ -102,7 +104,7 @@ def main() -> None:
         over = {k: v for k, v in (("draws", args.draws), ("tune", args.tune),
                                   ("mass_matrix", args.mass_matrix),
                                   ("target_accept", args.target_accept),
-                                  ("seed", args.seed)) if v}
+                                  ("seed", args.seed)) if v is not None}
         if over:
             spec = spec.with_sampler(**over)
         syntax = parse_model(latent_syntax(spec, survey.codebook))
