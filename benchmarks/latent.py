@@ -31,7 +31,12 @@ import arviz as az
 import numpy as np
 
 import coprod_bayes as cb
-from coprod_bayes.engines.sem_latent import build_latent_model, judged_variables, prepare_latent
+from coprod_bayes.engines.sem_latent import (
+    build_latent_model,
+    judged_variables,
+    prepare_latent,
+    redraw_independent,
+)
 from coprod_bayes.fit import assess, sample
 from coprod_bayes.latent import latent_frame, latent_syntax, slope_pooling
 from coprod_bayes.spec import load_spec
@@ -62,6 +67,8 @@ def run(model, spec, sampler: str, extra: dict | None = None):
     else:
         t1 = time.time()
         idata = sample(model, s)
+    # as coprod_bayes.sem does: the independent coordinates' exact draws (in sampling time)
+    redraw_independent(idata, model, s.seed)
     return idata, t1 - t0, time.time() - t1
 
 

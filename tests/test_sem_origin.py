@@ -14,13 +14,21 @@ central finite differences of that map (not from the code's own accounting).
 
 from __future__ import annotations
 
+import arviz as az
 import numpy as np
 import pandas as pd
+import pymc as pm
 import pytensor
 import pytest
+import xarray as xr
 
 import coprod_bayes as cb
-from coprod_bayes.engines.sem_latent import build_latent_model, judged_variables, prepare_latent
+from coprod_bayes.engines.sem_latent import (
+    build_latent_model,
+    judged_variables,
+    prepare_latent,
+    redraw_independent,
+)
 from coprod_bayes.errors import SpecError
 from coprod_bayes.spec.syntax import parse_model
 
@@ -249,6 +257,81 @@ def test_average_anchor_is_an_exact_change_of_variables(text, kw):
         # the model leaves out the constant: the same posterior
         assert diff == pytest.approx(logdet - const, abs=1e-6)
         assert abs(logdet) > 1.0
+
+
+def _fake_posterior(pmodel, draws, seed):
+    """Random draws (one chain) of every free variable in its constrained space, with the
+    deterministics computed from them."""
+    rng = np.random.default_rng(seed)
+    data = {}
+    for v in pmodel.free_RVs:
+        shape = tuple(int(n) for n in v.shape.eval())
+        x = rng.normal(size=(1, draws) + shape)
+        if v.owner.op.name in ("half_flat", "halfnormal"):
+            x = np.exp(0.3 * x)
+        elif v.owner.op.name == "beta":
+            x = 1 / (1 + np.exp(-x))
+        dims = pmodel.named_vars_to_dims.get(v.name) or tuple(
+            f"{v.name}_dim_{i}" for i in range(len(shape)))
+        data[v.name] = (("chain", "draw") + tuple(dims), x)
+    post = xr.Dataset(data, coords={k: list(c) for k, c in pmodel.coords.items()})
+    dets = pm.compute_deterministics(post, model=pmodel, progressbar=False)
+    return az.InferenceData(posterior=xr.merge([post, dets]))
+
+
+def test_redraw_independent_replaces_only_the_marginalised_coordinate():
+    """The mean of a pooled slope's deviations (rot_0) is marginalised: the sampler sees its
+    conditional's standard normal u = dev_rot[0], which the likelihood does not depend on.
+    Redrawing u must leave every other free variable and every group's slope
+    b_g = B + sd d_g (all the likelihood sees) as they were, give u exact iid N(0, 1)
+    draws (seeded), and rebuild B and d by the conditional
+    rot_0 | V, sd ~ N(V sd / sqrt(G) / (1 + k), 1 / sqrt(1 + k)), k = sd^2 / G, where
+    V = B + sd mean(d) is the groups' mean slope."""
+    syntax = parse_model(SYNTAX)
+    df = _frame()
+    ordered = [c for c in df if c[0] in "abd" and c[1:].isdigit()]
+    data = prepare_latent(syntax, df, ordered, "grp")
+    pmodel = build_latent_model(syntax, data, anchor="average", invariance="scalar")
+    pooled = [v.name[len("dev_rot("):-1] for v in pmodel.free_RVs
+              if v.name.startswith("dev_rot(")]
+    assert len(pooled) == 4
+    G = len(data.groups)
+    before = _fake_posterior(pmodel, 400, seed=2).posterior
+    after = redraw_independent(az.InferenceData(posterior=before.copy(deep=True)),
+                               pmodel, seed=5).posterior
+    again = redraw_independent(az.InferenceData(posterior=before.copy(deep=True)),
+                               pmodel, seed=5).posterior
+    other = redraw_independent(az.InferenceData(posterior=before.copy(deep=True)),
+                               pmodel, seed=6).posterior
+    for v in pmodel.free_RVs:
+        old, new = before[v.name].values, after[v.name].values
+        if v.name.startswith("dev_rot("):
+            np.testing.assert_array_equal(new[..., 1:], old[..., 1:])
+            assert not np.isclose(new[..., 0], old[..., 0]).any()
+            np.testing.assert_array_equal(new, again[v.name].values)
+            assert not np.isclose(new[..., 0], other[v.name].values[..., 0]).any()
+        else:
+            np.testing.assert_array_equal(new, old)
+    us = np.concatenate([after[f"dev_rot({p})"].values[..., 0].ravel() for p in pooled])
+    assert abs(us.mean()) < 4 / np.sqrt(us.size)
+    assert abs(us.std() - 1) < 4 / np.sqrt(2 * us.size)
+    # the likelihood's quantities are unchanged
+    for name in ("paths", "effects", "thresholds", "loadings", "latent_mean"):
+        np.testing.assert_allclose(after[name].values, before[name].values, atol=1e-10)
+    for p in pooled:
+        B0, B1 = before[p].values, after[p].values
+        sd = before[f"sd({p})"].values
+        d0, d1 = before[f"dev({p})"].values, after[f"dev({p})"].values
+        np.testing.assert_allclose(B1[..., None] + sd[..., None] * d1,
+                                   B0[..., None] + sd[..., None] * d0, atol=1e-10)
+        assert not np.isclose(B1, B0).any()
+        # the conditional, computed here from V, sd and the new u
+        V = B0 + sd * d0.mean(-1)
+        k = sd**2 / G
+        u = after[f"dev_rot({p})"].values[..., 0]
+        rot0 = (V * sd / np.sqrt(G) + u * np.sqrt(1 + k)) / (1 + k)
+        np.testing.assert_allclose(np.sqrt(G) * d1.mean(-1), rot0, atol=1e-10)
+        np.testing.assert_allclose(B1, V - sd * rot0 / np.sqrt(G), atol=1e-10)
 
 
 def test_unknown_origin_is_refused():

@@ -21,6 +21,7 @@ from .engines.sem_latent import (
     judged_variables,
     latent_scores,
     prepare_latent,
+    redraw_independent,
 )
 from .engines.sem_normal import build_sem_model, prepare_sem
 from .errors import ConvergenceWarning, SpecError
@@ -1251,6 +1252,8 @@ def sem(model: str | ModelSyntax, data, ordered: list[str] | None = None,
                 for n in (p.name, f"{p.name}_rel")
                 if n in pmodel.named_vars and pmodel[n] in pmodel.free_RVs}
     idata = sample(pmodel, s, no_jitter=loadings)
+    if not closed:
+        redraw_independent(idata, pmodel, s.seed)
     # the verdict covers the model's parameters, not each respondent's latent score ("z")
     # nor constants (the reference group's latent mean)
     free = (judged_variables(pmodel) if not closed
