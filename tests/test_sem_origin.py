@@ -226,9 +226,11 @@ def test_average_anchor_is_an_exact_change_of_variables(text, kw):
     for v in whitened:  # one variable for an equation's slopes, free or population ones
         paths = v[len("whitened("):-1].split("+")
         names[v] = [f"free({p})" if f"free({p})" in old.named_vars else p for p in paths]
-    for v in new.value_vars:  # pooled slopes' deviations, in the mean-first basis
-        if v.name.startswith("dev_rot("):
+    for v in new.value_vars:  # pooled slopes' deviations, in the mean-first basis: the
+        if v.name.startswith("dev_rot("):  # other coordinates and (dev_mean) the mean's
             names[v.name] = "dev(" + v.name[len("dev_rot("):]
+        if v.name.startswith("dev_mean("):
+            names[v.name] = []
     # the sampler's variables: the deviations, and every free loading and slope rescaled
     sampled = {v.name for v in new.value_vars}
     assert {"latent_mean_dev", "latent_sd_dev", "thresholds_base_rel_ragged_ordered__"} <= sampled
@@ -241,7 +243,7 @@ def test_average_anchor_is_an_exact_change_of_variables(text, kw):
     assert bool(rotated) == (kw.get("vary_slopes") is not False)
     # the verdict covers the sampled coordinates and the parameters they stand for
     judged = set(judged_variables(new))
-    assert {f"dev_rot({p})" for p in rotated} | {f"dev({p})" for p in rotated} <= judged
+    assert {f"{v}({p})" for p in rotated for v in ("dev_rot", "dev_mean", "dev")} <= judged
     assert set(rotated) <= judged
 
     def original(v):
@@ -281,7 +283,7 @@ def _fake_posterior(pmodel, draws, seed):
 
 def test_redraw_independent_replaces_only_the_marginalised_coordinate():
     """The mean of a pooled slope's deviations (rot_0) is marginalised: the sampler sees its
-    conditional's standard normal u = dev_rot[0], which the likelihood does not depend on.
+    conditional's standard normal u (``dev_mean``), which the likelihood does not see.
     Redrawing u must leave every other free variable and every group's slope
     b_g = B + sd d_g (all the likelihood sees) as they were, give u exact iid N(0, 1)
     draws (seeded), and rebuild B and d by the conditional
@@ -292,27 +294,26 @@ def test_redraw_independent_replaces_only_the_marginalised_coordinate():
     ordered = [c for c in df if c[0] in "abd" and c[1:].isdigit()]
     data = prepare_latent(syntax, df, ordered, "grp")
     pmodel = build_latent_model(syntax, data, anchor="average", invariance="scalar")
-    pooled = [v.name[len("dev_rot("):-1] for v in pmodel.free_RVs
-              if v.name.startswith("dev_rot(")]
+    pooled = [v.name[len("dev_mean("):-1] for v in pmodel.free_RVs
+              if v.name.startswith("dev_mean(")]
     assert len(pooled) == 4
     G = len(data.groups)
     before = _fake_posterior(pmodel, 400, seed=2).posterior
-    after = redraw_independent(az.InferenceData(posterior=before.copy(deep=True)),
-                               pmodel, seed=5).posterior
-    again = redraw_independent(az.InferenceData(posterior=before.copy(deep=True)),
-                               pmodel, seed=5).posterior
-    other = redraw_independent(az.InferenceData(posterior=before.copy(deep=True)),
-                               pmodel, seed=6).posterior
+
+    def redrawn(seed):
+        return redraw_independent(az.InferenceData(posterior=before.copy(deep=True)),
+                                  pmodel, seed=seed).posterior
+
+    after, again, other = redrawn(5), redrawn(5), redrawn(6)
     for v in pmodel.free_RVs:
         old, new = before[v.name].values, after[v.name].values
-        if v.name.startswith("dev_rot("):
-            np.testing.assert_array_equal(new[..., 1:], old[..., 1:])
-            assert not np.isclose(new[..., 0], old[..., 0]).any()
+        if v.name.startswith("dev_mean("):
+            assert not np.isclose(new, old).any()
             np.testing.assert_array_equal(new, again[v.name].values)
-            assert not np.isclose(new[..., 0], other[v.name].values[..., 0]).any()
+            assert not np.isclose(new, other[v.name].values).any()
         else:
             np.testing.assert_array_equal(new, old)
-    us = np.concatenate([after[f"dev_rot({p})"].values[..., 0].ravel() for p in pooled])
+    us = np.concatenate([after[f"dev_mean({p})"].values.ravel() for p in pooled])
     assert abs(us.mean()) < 4 / np.sqrt(us.size)
     assert abs(us.std() - 1) < 4 / np.sqrt(2 * us.size)
     # the likelihood's quantities are unchanged
@@ -328,7 +329,7 @@ def test_redraw_independent_replaces_only_the_marginalised_coordinate():
         # the conditional, computed here from V, sd and the new u
         V = B0 + sd * d0.mean(-1)
         k = sd**2 / G
-        u = after[f"dev_rot({p})"].values[..., 0]
+        u = after[f"dev_mean({p})"].values
         rot0 = (V * sd / np.sqrt(G) + u * np.sqrt(1 + k)) / (1 + k)
         np.testing.assert_allclose(np.sqrt(G) * d1.mean(-1), rot0, atol=1e-10)
         np.testing.assert_allclose(B1, V - sd * rot0 / np.sqrt(G), atol=1e-10)

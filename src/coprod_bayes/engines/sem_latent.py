@@ -131,12 +131,14 @@ an exact change of variables with the priors kept on the model's parameters:
   latent_individual). The likelihood does not depend on rot_0 = sqrt(G) mean(d), so it is
   marginalised exactly: with k = sigma^2 / G the mean slope V = B + sigma mean(d) has the
   prior Normal(0, sqrt(1 + k)), and rot_0 given V and sigma is Normal(V sigma / sqrt(G) /
-  (1 + k), 1 / sqrt(1 + k)), sampled as its standard normal u (``dev_rot[0]``,
+  (1 + k), 1 / sqrt(1 + k)), sampled as its standard normal u (``dev_mean``,
   independent of everything else in the posterior; the Jacobian 1 / sqrt(1 + k) of (V, u)
   -> (B, rot_0) cancels that conditional's normalising factor), with B = V - sigma rot_0 /
-  sqrt(G). ``redraw_independent`` replaces the sampler's draws of u, which
-  are valid but noisy (lag-1 autocorrelation -0.5 in u, +0.55 in |u|: its folded R-hat
-  reached 1.0106 at one seed), by exact seeded draws and recomputes B and d from them.
+  sqrt(G). The groups' slopes B + sigma d_g = V + sigma H' r, r the other G - 1
+  coordinates (``dev_rot``), do not involve u. ``redraw_independent`` replaces the
+  sampler's draws of u, which are valid but noisy (lag-1 autocorrelation -0.5 in u, +0.55
+  in |u|: its folded R-hat reached 1.0106 at one seed), by exact seeded draws and
+  recomputes B and d from them.
 
 ``tests/test_sem_origin.py`` checks the log density against the reference form and a
 finite-difference Jacobian. On the reduced latent_collective (5 x 300 respondents, informed
@@ -1063,19 +1065,22 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                         # / sqrt(G). rot_0 does not enter the likelihood and is marginalised:
                         # value ~ N(0, sqrt(1 + k)), k = sd^2 / G, and rot_0 given value and
                         # sd is N(value sd / sqrt(G) / (1 + k), 1 / sqrt(1 + k)), sampled as
-                        # its standard normal u = rot[0], independent of everything else
-                        # (redraw_independent replaces its draws by exact ones)
-                        rot = pm.Normal(f"dev_rot({par.name})", 0.0, 1.0, shape=G)
+                        # its standard normal u, independent of everything else
+                        # (redraw_independent replaces its draws by exact ones). u is a
+                        # variable of its own (dev_mean), and the groups' slopes, all the
+                        # likelihood sees, value + sd basis[1:]' rot, a graph without it
+                        rot = pm.Normal(f"dev_rot({par.name})", 0.0, 1.0, shape=G - 1)
+                        u_mean = pm.Normal(f"dev_mean({par.name})", 0.0, 1.0)
                         k = sd**2 / G
-                        mean_rot = (value * sd / np.sqrt(G) + rot[0] * pt.sqrt(1.0 + k)) / (1.0 + k)
-                        dev = pm.Deterministic(
-                            f"dev({par.name})",
-                            pt.dot(basis.T, pt.set_subtensor(rot[0], mean_rot)), dims="group")
+                        mean_rot = (value * sd / np.sqrt(G) + u_mean * pt.sqrt(1.0 + k)) / (1.0 + k)
+                        within = pt.dot(basis[1:].T, rot)
+                        pm.Deterministic(f"dev({par.name})", mean_rot / np.sqrt(G) + within,
+                                         dims="group")
                         mu = value - sd * mean_rot / np.sqrt(G)
                         pm.Potential(f"{par.name}_prior",
                                      pm.logp(pm.Normal.dist(0.0, pt.sqrt(1.0 + k)), value))
                         named[par.name] = mu
-                        value = mu + sd * dev
+                        value = value + sd * within
                     else:
                         value = value + sd * pm.Normal(f"dev({par.name})", 0.0, 1.0,
                                                        dims="group")
@@ -1292,25 +1297,24 @@ def judged_variables(pmodel: pm.Model) -> list[str]:
 
 
 def redraw_independent(idata, pmodel: pm.Model, seed: int | None):
-    """Replace the draws of the coordinates that are independent standard normals in the
-    posterior (``dev_rot(...)[0]`` of a partially pooled slope: the likelihood does not
-    depend on the mean of its deviations, which is marginalised; see the module docstring)
-    by exact, seeded draws, and recompute the deterministics that depend on them. The
-    sampler's draws of such a coordinate are valid but, with trajectories tuned to the
-    hard directions, anticorrelated in x and correlated in |x| (lag-1 -0.5 and +0.55 in
+    """Replace the draws of the variables that are independent standard normals in the
+    posterior (``dev_mean(...)`` of a partially pooled slope: the standard normal of the
+    mean deviation's conditional, which the likelihood does not see; see the module
+    docstring) by exact, seeded draws, and recompute the Deterministics built on them (the
+    deviations ``dev(...)``, the population slope and what is defined from it). The
+    sampler's draws of such a variable are valid but, with trajectories tuned to the hard
+    directions, anticorrelated in x and correlated in |x| (lag-1 -0.5 and +0.55 in
     latent_individual), so their folded R-hat is noisy; exact draws carry no such noise.
     Returns ``idata`` (its posterior changed in place)."""
     from pytensor.graph.traversal import ancestors
 
-    rvs = [v for v in pmodel.free_RVs if v.name.startswith("dev_rot(")]
+    rvs = [v for v in pmodel.free_RVs if v.name.startswith("dev_mean(")]
     post = idata.posterior
     if not rvs or any(v.name not in post for v in rvs):
         return idata
     rng = np.random.default_rng([0 if seed is None else int(seed), 0x5EED])
     for v in rvs:
-        x = post[v.name].values.copy()
-        x[..., 0] = rng.standard_normal(x.shape[:-1])
-        post[v.name] = (post[v.name].dims, x)
+        post[v.name] = (post[v.name].dims, rng.standard_normal(post[v.name].shape))
     touched = set(rvs)
     dets = [d.name for d in pmodel.deterministics
             if d.name in post and touched & set(ancestors([d]))]
