@@ -54,7 +54,8 @@ def main() -> int:
     large_rows = table[table["met_large_n"].notna()]
     missed = large_rows[~large_rows["met_large_n"].astype(bool)]
     print()
-    print(f"large n ({args.large}/country): {len(large_rows) - len(missed)} of {len(large_rows)} targets met")
+    met = len(large_rows) - len(missed)
+    print(f"large n ({args.large}/country): {met} of {len(large_rows)} targets met")
     pub_missed = table[~table["met_published_n"]]
     print(f"published n (4,951): {len(table) - len(pub_missed)} of {len(table)} targets met "
           "(sampling error expected)")
@@ -63,7 +64,8 @@ def main() -> int:
               f"   published n met {int(g['met_published_n'].sum())}/{len(g)}")
     if len(missed):
         print("MISSED at large n:")
-        print(missed[["target", "group", "published", f"n={args.large}/country"]].to_string(index=False))
+        cols = ["target", "group", "published", f"n={args.large}/country"]
+        print(missed[cols].to_string(index=False))
     print(f"({time.time() - t0:.1f} s)")
     if args.markdown:
         with open(args.markdown, "w") as fh:

@@ -768,4 +768,5 @@ def test_ols_table_too_few_complete_rows_names_the_group(survey):
 
     small = cb.read_survey(survey.to_raw().groupby("country").head(6).reset_index(drop=True))
     with pytest.raises(cb.SurveyDataError, match=r"country 'CZ': \d+ complete rows"):
-        ols_table(small, "individual", ["age", "female", "educated", "inactive", "urban", "efficacy"])
+        ols_table(small, "individual",
+                  ["age", "female", "educated", "inactive", "urban", "efficacy"])

@@ -15,7 +15,8 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def simulated_csv(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "s.csv"
-    res = runner.invoke(app, ["simulate", "--out", str(out), "--seed", "4", "--n-per-country", "120"])
+    res = runner.invoke(app, ["simulate", "--out", str(out), "--seed", "4",
+                              "--n-per-country", "120"])
     assert res.exit_code == 0, res.output
     return out
 

@@ -146,7 +146,8 @@ def test_fit_command(tmp_path, survey):
     first = res.output.strip().splitlines()[0]
     assert first.startswith(("Converged", "NOT CONVERGED"))
     assert (tmp_path / "out" / "table3_collective.nc").exists()
-    assert (tmp_path / "out" / "table3_collective_slopes.svg").read_text().lstrip().startswith("<?xml")
+    svg = (tmp_path / "out" / "table3_collective_slopes.svg").read_text()
+    assert svg.lstrip().startswith("<?xml")
 
 
 def test_replicate_latent_mediation_section(tmp_path):

@@ -70,7 +70,7 @@ def test_latent_slopes_undo_the_attenuation_of_the_index_ols(recovered):
     ols = tables(survey, predictors=list(spec.predictors))["table3_collective"]
     ols = ols[ols["predictor"] == "efficacy"].set_index("country")["beta"]
     ols = ols.reindex(std["group"]).to_numpy()
-    truth, latent, sd = std["truth"].to_numpy(), std["post_mean"].to_numpy(), std["post_sd"].to_numpy()
+    truth, latent, sd = (std[c].to_numpy() for c in ("truth", "post_mean", "post_sd"))
     ols_err, lat_err = np.mean(ols - truth), np.mean(latent - truth)
     assert ols_err < -0.05, pd.DataFrame({"truth": truth, "latent": latent, "ols": ols})
     assert abs(lat_err) < 2 * np.sqrt(np.mean(sd**2) / len(sd)), (lat_err, sd)

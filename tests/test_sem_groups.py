@@ -140,7 +140,8 @@ LIKERT = {
 }
 
 
-@pytest.mark.slow  # 122 s; the fast suite would pass its 15-minute budget (passed: CI runs of session 4)
+# 122 s; the fast suite would pass its 15-minute budget (passed: CI runs of session 4)
+@pytest.mark.slow
 def test_six_point_likert_codebook_with_reverse_keyed_items_fits_a_five_factor_model():
     """Fifteen six-point items, three per factor; the third item of factors 1, 3 and 5 is
     reverse-keyed: the raw code is 7 - (the code a same-keyed item would get). The

@@ -43,7 +43,7 @@ def test_graded_response_cfa_recovers_loadings_thresholds_and_correlation():
     truth.update({f"q{j + 1}|t{t + 1}": CUTS[t] + 0.1 * j for j in range(8) for t in range(4)})
     truth["f~~g"] = RHO
     z = np.array([(d[k].mean() - v) / d[k].std() for k, v in truth.items()])
-    assert np.all(np.abs(z) < 3.5), dict(zip(truth, np.round(z, 2)))
+    assert np.all(np.abs(z) < 3.5), dict(zip(truth, np.round(z, 2), strict=True))
     assert np.mean(np.abs(z)) < 1.2
     # omega of the latent responses: (sum lambda)^2 / ((sum lambda)^2 + 4 pi^2/3), factor
     # variance 1; within 3 posterior SDs of the simulating value

@@ -69,8 +69,8 @@ def test_sequential_equals_joint_within_monte_carlo_error():
     (tiny) uncertainty, so fitting wave 2 with it as the prior must reproduce the joint fit
     within Monte Carlo error: every coefficient's posterior mean within 4 Monte Carlo SEs
     of the joint fit's, and its SD within 7% (an SD estimated from about 2,000 effective
-    draws has a Monte Carlo error of about 1.6%, so of 2.3% for the ratio of two). The control, wave 1 alone, is many Monte
-    Carlo SEs away from the joint fit (the check can fail)."""
+    draws has a Monte Carlo error of about 1.6%, so of 2.3% for the ratio of two). The
+    control, wave 1 alone, is many Monte Carlo SEs away from the joint fit (the check can fail)."""
     spec = Spec("seq", outcome="collective", predictors=PREDICTORS, pooling="complete",
                 sampler=Sampler(draws=2000, seed=5))
     w1 = cb.simulate(n_per_country=300, seed=21)

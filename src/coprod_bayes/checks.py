@@ -19,7 +19,8 @@ __all__ = ["prior_predictive", "posterior_predictive", "compare_models", "poolin
            "fit_pooling_variants"]
 
 
-def prior_predictive(spec: str | Spec, survey: Survey, draws: int = 1000, seed: int = 0) -> pd.DataFrame:
+def prior_predictive(spec: str | Spec, survey: Survey, draws: int = 1000,
+                     seed: int = 0) -> pd.DataFrame:
     """What the priors imply before seeing the outcome: per prior draw and group, the
     standardised slopes' spread and the R-squared they imply on the survey's predictors.
 

@@ -144,8 +144,10 @@ def validate(
 def tables(
     data: DataOpt = None,
     codebook: CodebookOpt = "eu5_2008",
-    weighted: Annotated[bool, typer.Option(help="Weighted least squares with the survey weights.")] = False,
-    out: Annotated[Path | None, typer.Option(help="Also write the tidy tables as CSV here.")] = None,
+    weighted: Annotated[bool, typer.Option(
+        help="Weighted least squares with the survey weights.")] = False,
+    out: Annotated[Path | None, typer.Option(
+        help="Also write the tidy tables as CSV here.")] = None,
 ) -> None:
     """Print the papers' classical tables: Tables 2 and 3 (standardised OLS by country),
     alphas, country and area means."""
@@ -183,8 +185,10 @@ def tables(
 @app.command()
 def replicate(
     data: DataOpt = None,
-    out: Annotated[Path, typer.Option(help="Folder for the report, fits, figures, tables.")] = Path("report"),
-    quick: Annotated[bool, typer.Option(help="Short chains: to try the pipeline, not to read.")] = False,
+    out: Annotated[Path, typer.Option(
+        help="Folder for the report, fits, figures, tables.")] = Path("report"),
+    quick: Annotated[bool, typer.Option(
+        help="Short chains: to try the pipeline, not to read.")] = False,
     codebook: CodebookOpt = "eu5_2008",
     latent_mediation: Annotated[bool, typer.Option(
         help="Also the latent version of the mediation pathway beside the index version "
@@ -308,11 +312,13 @@ def _experiment_report(result, survey, out: Path, figure_format: str) -> None:
 def fit_command(
     spec: Annotated[str, typer.Argument(help="Built-in spec name or path to a TOML spec.")],
     data: DataOpt = None,
-    out: Annotated[Path, typer.Option(help="Folder for the fit (.nc), comparison and figure.")] = Path("fit"),
+    out: Annotated[Path, typer.Option(
+        help="Folder for the fit (.nc), comparison and figure.")] = Path("fit"),
     codebook: CodebookOpt = "eu5_2008",
     draws: Annotated[int | None, typer.Option(help="Override the spec's draws.")] = None,
     backend: Annotated[str | None, typer.Option(help="nutpie, nutpie-jax or pymc.")] = None,
-    figure_format: Annotated[str, typer.Option("--format", help="Figure format: png or svg.")] = "png",
+    figure_format: Annotated[str, typer.Option(
+        "--format", help="Figure format: png or svg.")] = "png",
 ) -> None:
     """Fit one spec and print its posterior beside OLS (verdict on the first line)."""
     import matplotlib.pyplot as plt

@@ -44,7 +44,8 @@ class Verdict:
                 f"min tail ESS {self.min_ess_tail:.0f}, {self.divergences} divergences")
         if self.converged:
             return f"Converged ({nums})."
-        return f"NOT CONVERGED: {'; '.join(self.problems)} ({nums}). Do not interpret these estimates."
+        return (f"NOT CONVERGED: {'; '.join(self.problems)} ({nums}). "
+                "Do not interpret these estimates.")
 
 
 def assess(idata: az.InferenceData, var_names: list[str]) -> Verdict:
@@ -180,7 +181,8 @@ def data_fingerprint(survey: Survey) -> str:
     return h.hexdigest()[:16]
 
 
-def fit(spec: str | Path | Spec, survey: Survey, *, progress: bool = False, **sampler_options) -> Fit:
+def fit(spec: str | Path | Spec, survey: Survey, *, progress: bool = False,
+        **sampler_options) -> Fit:
     """Fit a spec to a survey.
 
     Parameters
@@ -368,7 +370,8 @@ class Fit:
             else pd.Index([0])
         out = pd.DataFrame({
             "mean": flat.mean(-1).ravel(), "sd": flat.std(-1).ravel(),
-            "lower": hdi.sel(hdi="lower").values.ravel(), "upper": hdi.sel(hdi="higher").values.ravel(),
+            "lower": hdi.sel(hdi="lower").values.ravel(),
+            "upper": hdi.sel(hdi="higher").values.ravel(),
             "p_positive": (flat > 0).mean(-1).ravel(), "r_hat": np.asarray(rhat).ravel(),
             "ess_bulk": np.asarray(ess_b).ravel(), "ess_tail": np.asarray(ess_t).ravel(),
         }, index=index)

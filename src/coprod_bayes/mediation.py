@@ -449,7 +449,8 @@ def mediation_frame(data: Survey | pd.DataFrame,
                                  .items() if k) for _, r in rows.iterrows()]
     small = rows[rows["used"] <= len(cols) + 1]
     if len(small):
-        raise SpecError(f"mediation: context(s) {list(zip(small[_GROUP], small[_AREA], strict=True))} have "
+        where = list(zip(small[_GROUP], small[_AREA], strict=True))
+        raise SpecError(f"mediation: context(s) {where} have "
                         f"too few complete rows ({list(small['used'])}) for {len(cols)} variables")
     d = long[complete].copy()
     for (g, a), idx in d.groupby([_GROUP, _AREA], sort=False).groups.items():
@@ -671,7 +672,8 @@ class MediationFit:
         counts = np.arange(k + 1)
         dist = pd.DataFrame({"count": counts,
                              "p_positive": np.bincount(n_pos, minlength=k + 1) / len(x),
-                             "p_credible_replication": np.bincount(n_rep, minlength=k + 1) / len(x)})
+                             "p_credible_replication":
+                                 np.bincount(n_rep, minlength=k + 1) / len(x)})
         lo, hi = np.quantile(n_pos, [0.05, 0.95], method="inverted_cdf")
         summary = {"outcome": o, "path": path, "contexts": k, "level": level,
                    "credibly_positive": int(((x > 0).mean(0) > level).sum()),

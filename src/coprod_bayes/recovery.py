@@ -72,7 +72,8 @@ def regression_recovery(spec: Spec, survey: Survey, seed: int, mu: np.ndarray | 
     for k, g in enumerate(base.groups):
         for j in range(1, p):
             rows.append({"parameter": "beta", "group": g, "coef": base.coefficients[j],
-                         "truth": beta[k, j], "post_mean": draws[:, k, j].mean(), "post_sd": draws[:, k, j].std()})
+                         "truth": beta[k, j], "post_mean": draws[:, k, j].mean(),
+                         "post_sd": draws[:, k, j].std()})
     return _coverage(rows), verdict
 
 

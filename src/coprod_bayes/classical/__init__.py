@@ -8,6 +8,7 @@ from .tables import PAPER_TABLES, paper_layout, paper_predictors, tables
 
 __all__ = [
     "index_items", "index_scores", "indexes", "group_means", "weighted_mean", "analysis_frame",
-    "ols_by_area", "ols_table", "standardized_ols", "stars", "alphas", "cronbach_alpha", "PAPER_TABLES",
+    "ols_by_area", "ols_table", "standardized_ols", "stars", "alphas", "cronbach_alpha",
+    "PAPER_TABLES",
     "paper_layout", "paper_predictors", "tables",
 ]

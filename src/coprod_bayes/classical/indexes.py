@@ -112,7 +112,8 @@ def index_scores(
         score = 100.0 * np.nanmean(np.where(answered[:, None] > 0, x, 0.0), axis=1)
     # a respondent who answered none of the items has no score, whatever min_answered says
     score[(answered == 0) | (answered < min_answered * len(items))] = np.nan
-    return pd.Series(score, index=survey.frame.index, name=name if area is None else f"{name}_{area}")
+    return pd.Series(score, index=survey.frame.index,
+                     name=name if area is None else f"{name}_{area}")
 
 
 def indexes(survey: Survey, by_area: bool = False) -> pd.DataFrame:

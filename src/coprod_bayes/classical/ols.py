@@ -257,7 +257,8 @@ def _labelled_ols(sub: pd.DataFrame, outcome: str, predictors: list[str], labels
     return coefs
 
 
-def ols_by_area(survey: Survey, outcome: str, predictors: list[str], group: str = "country") -> pd.DataFrame:
+def ols_by_area(survey: Survey, outcome: str, predictors: list[str],
+                group: str = "country") -> pd.DataFrame:
     """Standardised OLS per group x policy area on the area's index and items.
 
     The outcome is ``outcome``'s index over the area's items; a construct predictor is its

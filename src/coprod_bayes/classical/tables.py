@@ -34,7 +34,8 @@ def paper_predictors() -> list[str]:
     return list(published_figures("eu5_2008")["predictors"])
 
 
-def tables(survey: Survey, weighted: bool = False, predictors: list[str] | None = None) -> dict[str, pd.DataFrame]:
+def tables(survey: Survey, weighted: bool = False,
+           predictors: list[str] | None = None) -> dict[str, pd.DataFrame]:
     """The papers' tables computed on ``survey``.
 
     Parameters

@@ -8,8 +8,8 @@ For respondent i of country c and area a (outcome and predictors z-scored within
     gamma ~ ZeroSumNormal(2 s_tau) over areas,  alpha_c ~ N(0, tau_country^2),
     delta_ca ~ N(0, tau_context^2)
 
-(every term per coefficient). Two exact reductions keep the sampler on p + (areas - 1) p + 2p + C + 1
-well-behaved parameters, whatever the number of respondents:
+(every term per coefficient). Two exact reductions keep the sampler on
+p + (areas - 1) p + 2p + C + 1 well-behaved parameters, whatever the number of respondents:
 
 1. The respondent intercept is integrated out by splitting each respondent's k observed
    areas into their mean, with variance sigma^2 + k omega^2, and k - 1 orthonormal
@@ -171,7 +171,8 @@ def area_statistics(d: pd.DataFrame, spec: Spec, countries: list[str], areas: li
 
 
 def _prior_factor(n_areas: int, p: int, tau_country, tau_context):
-    """L with L L' = J (x) diag(tau_country^2) + I (x) diag(tau_context^2): (areas p, (1 + areas) p)."""
+    """L with L L' = J (x) diag(tau_country^2) + I (x) diag(tau_context^2):
+    (areas p, (1 + areas) p)."""
     ones = np.ones((n_areas, 1))
     country_part = pt.as_tensor(np.kron(ones, np.eye(p))) * tau_country[None, :]
     context_part = pt.as_tensor(np.eye(n_areas * p)) * pt.tile(tau_context, n_areas)[None, :]
@@ -240,7 +241,8 @@ def draw_context_coefficients(data: AreaData, posterior, seed: int) -> np.ndarra
     S = chains * draws
     p, n_areas = len(data.coefficients), len(data.areas)
     mu = posterior["mu"].values.reshape(S, p)
-    gamma = posterior["gamma"].transpose("chain", "draw", "area", "coef").values.reshape(S, n_areas, p)
+    gamma = posterior["gamma"].transpose("chain", "draw", "area", "coef").values
+    gamma = gamma.reshape(S, n_areas, p)
     tc = posterior["tau_country"].values.reshape(S, p)
     tx = posterior["tau_context"].values.reshape(S, p)
     sigma = posterior["sigma"].values.reshape(S, -1)
@@ -251,7 +253,8 @@ def draw_context_coefficients(data: AreaData, posterior, seed: int) -> np.ndarra
     out = np.empty((S, len(data.countries), n_areas, p))
     r = (1 + n_areas) * p
     for s_ in range(S):
-        L = np.concatenate([J * tc[s_][None, :], np.eye(n_areas * p) * np.tile(tx[s_], n_areas)[None, :]], axis=1)
+        L = np.concatenate([J * tc[s_][None, :],
+                            np.eye(n_areas * p) * np.tile(tx[s_], n_areas)[None, :]], axis=1)
         for ci, c in enumerate(data.countries):
             s2 = sigma[s_, ci] ** 2
             P = np.zeros((n_areas * p, n_areas * p))

@@ -107,7 +107,8 @@ def prepare(spec: Spec, survey: Survey) -> RegressionData:
         rows.append({"group": g, "respondents": int(sel.sum()),
                      "used": int((sel & complete).sum()),
                      "not_used": int((sel & ~complete).sum()),
-                     "missing_by_variable": ", ".join(f"{k}: {v}" for k, v in missing.items() if v)})
+                     "missing_by_variable": ", ".join(f"{k}: {v}" for k, v in missing.items()
+                                                      if v)})
     rows = pd.DataFrame(rows)
     small = rows[rows["used"] <= len(cols) + 1]
     if len(small):
@@ -312,7 +313,8 @@ def predict(data: RegressionData, beta: np.ndarray, sigma: np.ndarray, seed: int
     return data.y_loc[gi] + data.y_scale[gi] * z
 
 
-def prior_draws(spec: Spec, n_groups: int, p: int, n_draws: int, seed: int) -> dict[str, np.ndarray]:
+def prior_draws(spec: Spec, n_groups: int, p: int, n_draws: int,
+                seed: int) -> dict[str, np.ndarray]:
     """Draws of (mu, tau, beta, sigma) from the spec's prior: beta is (draw, group, coef)."""
     rng = np.random.default_rng(seed)
     pr = spec.priors

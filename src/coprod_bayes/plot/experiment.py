@@ -16,8 +16,8 @@ def nudge_effects(fit, ols: dict | None = None, outcome: str | None = None,
     """Forest plot of the nudge contrasts of one outcome, in index points: one panel per
     contrast, one line per group and for the average over groups (``all``), the posterior
     mean and ``hdi_prob`` interval; with ``ols`` (:func:`coprod_bayes.ols_experiment`) the
-    OLS estimate and its interval (95% by default, HC3) just below; the region of practical equivalence
-    (+- the spec's smallest effect of interest) shaded.
+    OLS estimate and its interval (95% by default, HC3) just below; the region of practical
+    equivalence (+- the spec's smallest effect of interest) shaded.
 
     For a latent fit (``fit.unit`` ``"latent SD"``) the contrasts are in latent SDs and the
     shaded region is +- the spec's ``smallest_effect_sd``.

@@ -70,7 +70,8 @@ def slopes(fit, predictor: str, classical: pd.DataFrame | dict, hdi_prob: float 
     z = stats.norm.ppf(0.5 + hdi_prob / 2)
     fig, ax = plt.subplots(figsize=(6.4, 0.55 * len(t) + 1.6))
     y = np.arange(len(t))[::-1]
-    ax.errorbar(t["post_mean"], y + 0.12, xerr=[t["post_mean"] - t["lower"], t["upper"] - t["post_mean"]],
+    ax.errorbar(t["post_mean"], y + 0.12,
+                xerr=[t["post_mean"] - t["lower"], t["upper"] - t["post_mean"]],
                 fmt="o", color=BAYES, capsize=3, label=f"posterior mean, {hdi_prob:.0%} HDI")
     ax.errorbar(t["ols_beta"], y - 0.12, xerr=z * t["ols_se"], fmt="s", color=OLS, capsize=3,
                 mfc="white", label=f"OLS beta, {hdi_prob:.0%} CI")
@@ -140,7 +141,8 @@ def slopes_grid(fit, classical: pd.DataFrame | dict, hdi_prob: float = 0.9, ncol
         y = np.arange(len(t))[::-1]
         for pos in separators or []:
             ax.axhline(len(t) - pos - 0.5, color="lightgrey", lw=0.8)
-        ax.errorbar(t["post_mean"], y + 0.15, xerr=[t["post_mean"] - t["lower"], t["upper"] - t["post_mean"]],
+        ax.errorbar(t["post_mean"], y + 0.15,
+                    xerr=[t["post_mean"] - t["lower"], t["upper"] - t["post_mean"]],
                     fmt="o", ms=3, color=BAYES, capsize=2)
         ax.errorbar(t["ols_beta"], y - 0.15, xerr=z * t["ols_se"], fmt="s", ms=3, color=OLS,
                     mfc="white", capsize=2)
@@ -234,7 +236,8 @@ def country_means(means_fit, hdi_prob: float = 0.95):
     ax.errorbar(s["mean"], y + 0.12, xerr=[s["mean"] - s["lower"], s["upper"] - s["mean"]],
                 fmt="o", color=BAYES, capsize=3, label=f"posterior, {hdi_prob:.0%} HDI")
     ax.errorbar(s["classical_mean"], y - 0.12,
-                xerr=[s["classical_mean"] - s["classical_lower"], s["classical_upper"] - s["classical_mean"]],
+                xerr=[s["classical_mean"] - s["classical_lower"],
+                      s["classical_upper"] - s["classical_mean"]],
                 fmt="s", color=OLS, mfc="white", capsize=3,
                 label=f"{'weighted mean' if getattr(means_fit, 'weighted', True) else 'mean'}"
                       ", 95% CI")

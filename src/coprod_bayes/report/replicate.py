@@ -277,7 +277,8 @@ def _mediation_section(rep, survey, out, sampler_opts, timings, fits) -> None:
     rows = f.rows
     rep.paragraph(f"Respondent x area rows used: {int(rows['used'].sum())} of "
                   f"{int(rows['rows'].sum())} (rows missing any variable of the two equations "
-                  f"not used, the same rows for both outcomes). Fitted in {timings['mediation']:.0f} s. "
+                  "not used, the same rows for both outcomes). "
+                  f"Fitted in {timings['mediation']:.0f} s. "
                   "Beside each posterior: OLS in the context, product of coefficients, "
                   "percentile bootstrap (2,000 resamples, seed "
                   f"{BOOT_SEED}); all intervals 90%.")

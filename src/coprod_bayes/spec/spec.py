@@ -286,7 +286,8 @@ class Spec:
             why = "they are settings of latent specs (measurement = 'latent')"
         bad = [k for k in keys if getattr(self, k) != default[k]]
         if bad:
-            raise SpecError(f"spec {self.name!r}: {', '.join(f'{k} = {getattr(self, k)!r}' for k in bad)} "
+            settings = ", ".join(f"{k} = {getattr(self, k)!r}" for k in bad)
+            raise SpecError(f"spec {self.name!r}: {settings} "
                             f"would have no effect: {why}; remove "
                             f"{'it' if len(bad) == 1 else 'them'} (or set the default)")
 
@@ -533,7 +534,8 @@ def build_from_sections(cls, data: dict[str, Any], model: dict[str, Any], where:
         names = {f.name for f in fields(klass)}
         extra = sorted(set(data.get(section, {})) - names)
         if extra:
-            raise SpecError(f"{where}: unknown key(s) {extra} in [{section}]; known: {sorted(names)}")
+            raise SpecError(f"{where}: unknown key(s) {extra} in [{section}]; "
+                            f"known: {sorted(names)}")
     try:
         return cls(name=data["name"], description=data.get("description", ""),
                    priors=Priors(**data.get("priors", {})),

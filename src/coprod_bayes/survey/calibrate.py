@@ -88,7 +88,8 @@ def quantile_thresholds(design: dict, cb: Codebook, ystar: np.ndarray) -> dict[s
     return out
 
 
-def _residual_variances(design: dict, params: dict, cb: Codebook, sample: CalibrationSample) -> None:
+def _residual_variances(design: dict, params: dict, cb: Codebook,
+                        sample: CalibrationSample) -> None:
     """Set each outcome's residual variance so that its latent variance is 1 per country."""
     for c in sample.countries:
         for o in OUTCOMES:

@@ -62,7 +62,8 @@ def _restore_whole_numbers(df: pd.DataFrame, columns: list[str]) -> None:
             df[col] = df[col].astype("int64" if len(values) == len(df) else "Int64")
 
 
-def read_survey(source: str | Path | pd.DataFrame, codebook: str | Path | Codebook = "eu5_2008") -> Survey:
+def read_survey(source: str | Path | pd.DataFrame,
+                codebook: str | Path | Codebook = "eu5_2008") -> Survey:
     """Read and validate a survey wave.
 
     Parameters

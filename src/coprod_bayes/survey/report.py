@@ -113,7 +113,8 @@ def calibration_report(survey: Survey, complete_n: bool = True) -> pd.DataFrame:
         rows.append(_row("area co-production index", area, t, m, TOLERANCES["score"],
                          abs(m - t) <= TOLERANCES["score"], "score"))
 
-    for table, outcome in (("table2_individual", "individual"), ("table3_collective", "collective")):
+    for table, outcome in (("table2_individual", "individual"),
+                           ("table3_collective", "collective")):
         ref = published_betas(table)
         sim = ols_table(survey, outcome, list(pub["predictors"]), pooled=False)
         both = ref.merge(sim, on=["country", "predictor"], suffixes=("_pub", "_sim"))

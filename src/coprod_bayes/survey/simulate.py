@@ -60,7 +60,8 @@ def load_params(codebook: str = "eu5_2008") -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- noise
-def draw_noise(rng: np.random.Generator, n: int, n_items: int, n_areas: int) -> dict[str, np.ndarray]:
+def draw_noise(rng: np.random.Generator, n: int, n_items: int,
+               n_areas: int) -> dict[str, np.ndarray]:
     """All random numbers one country's respondents need, drawn up front.
 
     Drawing them apart from the parameters gives common random numbers: the calibration
@@ -149,7 +150,8 @@ def latent_state(
     g_gov = np.array([lat["gov_on_demographics"][d] for d in DEMOGRAPHICS])
     n, n_areas = len(z), len(areas)
     F = np.empty((n, n_areas, len(FACTORS)))
-    cond = np.sqrt(s_c) * h[:, None, ix["conditions"]] + np.sqrt(1 - s_c) * u[:, :, ix["conditions"]]
+    cond = (np.sqrt(s_c) * h[:, None, ix["conditions"]]
+            + np.sqrt(1 - s_c) * u[:, :, ix["conditions"]])
     F[:, :, ix["conditions"]] = means["conditions"][country] + cond
     for g in GOV:
         F[:, :, ix[g]] = (means[g][country] + np.sqrt(s_a) * h[:, None, ix[g]]
@@ -227,7 +229,8 @@ def _n_by_country(design: dict, levels: list[str], n_per_country) -> dict[str, i
     if isinstance(n_per_country, dict):
         unknown = sorted(set(n_per_country) - set(levels))
         if unknown:
-            raise SurveyDataError(f"n_per_country names unknown countries {unknown}; known: {levels}")
+            raise SurveyDataError(f"n_per_country names unknown countries {unknown}; "
+                                  f"known: {levels}")
         out = {c: int(n_per_country.get(c, 0)) for c in levels}
         empty = [c for c in levels if out[c] <= 0]
         if empty:

@@ -121,7 +121,8 @@ def validate_frame(df: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, 
             unknown &= vals.notna().to_numpy()
         if unknown.any():
             problems.append(
-                f"column {col!r}: unknown level(s) {sorted(set(vals[unknown].fillna('<missing>')))} "
+                f"column {col!r}: unknown level(s) "
+                f"{sorted(set(vals[unknown].fillna('<missing>')))} "
                 f"in {_where(df, unknown, idc, df[col])}; the codebook allows {list(g.levels)}. "
                 "Fix: recode them or add the level to the codebook."
             )
