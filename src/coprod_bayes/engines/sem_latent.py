@@ -1059,16 +1059,10 @@ def build_latent_model(model: ModelSyntax, data: LatentData, invariance: str = "
                     if pooling == "centred":
                         value = pm.Normal(f"slope({par.name})", value, sd, dims="group")
                     elif rotate:
-                        # the deviations in an orthonormal basis whose first axis is their
-                        # mean (rot_0 = sqrt(G) mean(dev)); value is the groups' mean slope
-                        # B + sd mean(dev), the one the data pin down, B = value - sd rot_0
-                        # / sqrt(G). rot_0 does not enter the likelihood and is marginalised:
-                        # value ~ N(0, sqrt(1 + k)), k = sd^2 / G, and rot_0 given value and
-                        # sd is N(value sd / sqrt(G) / (1 + k), 1 / sqrt(1 + k)), sampled as
-                        # its standard normal u, independent of everything else
-                        # (redraw_independent replaces its draws by exact ones). u is a
-                        # variable of its own (dev_mean), and the groups' slopes, all the
-                        # likelihood sees, value + sd basis[1:]' rot, a graph without it
+                        # value is the groups' mean slope; the deviations' mean rot_0 is
+                        # marginalised and sampled as its conditional's standard normal
+                        # (dev_mean), which the groups' slopes do not involve (module
+                        # docstring, the partially pooled slope)
                         rot = pm.Normal(f"dev_rot({par.name})", 0.0, 1.0, shape=G - 1)
                         u_mean = pm.Normal(f"dev_mean({par.name})", 0.0, 1.0)
                         k = sd**2 / G
